@@ -1,0 +1,66 @@
+/*
+ * What the handler files of api/ share: the api struct, the per-request context and the
+ * helpers for links, negotiation and HTML pages. Not for use outside api/.
+ */
+#ifndef PM_API_INTERNAL_H
+#define PM_API_INTERNAL_H
+
+#include "api.h"
+#include "geojson/geojson.h"
+
+#include <jansson.h>
+
+struct pm_api {
+    struct pm_store *store;
+    char *base_url;
+    char *fallback_base_url;
+};
+
+/* One request being answered. */
+struct pm_ctx {
+    struct pm_api *api;
+    const struct pm_request *req;
+    struct pm_response *resp;
+    enum pm_format format;
+    char base_url[256]; /* scheme://host[:port], no trailing slash */
+};
+
+#define PM_TYPE_JSON "application/json"
+#define PM_TYPE_GEOJSON "application/geo+json"
+#define PM_TYPE_HTML "text/html; charset=utf-8"
+#define PM_TYPE_OPENAPI "application/vnd.oai.openapi+json;version=3.0"
+
+/* Handlers: fill ctx->resp and return 0, or return -1 with err. */
+int pm_handle_landing(struct pm_ctx *ctx, struct pm_error *err);
+int pm_handle_conformance(struct pm_ctx *ctx, struct pm_error *err);
+int pm_handle_openapi(struct pm_ctx *ctx, struct pm_error *err);
+int pm_handle_collections(struct pm_ctx *ctx, struct pm_error *err);
+int pm_handle_collection(struct pm_ctx *ctx, const struct pm_collection *c,
+                         struct pm_error *err);
+int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c, struct pm_error *err);
+int pm_handle_item(struct pm_ctx *ctx, const struct pm_collection *c, const char *id,
+                   struct pm_error *err);
+
+/* The JSON of one collection (as listed in /collections and served at /collections/{id}).
+ * Caller owns the reference. */
+json_t *pm_collection_json(struct pm_ctx *ctx, const struct pm_collection *c);
+
+/* A link object {href, rel, type, title}; href is base_url + path. */
+json_t *pm_link_json(struct pm_ctx *ctx, const char *path, const char *rel, const char *type,
+                     const char *title);
+/* Append the self and alternate (other format) links of the resource at path. */
+void pm_add_self_links(struct pm_ctx *ctx, json_t *links, const char *path, const char *json_type);
+/* Answer with doc (stolen): as JSON of the given type, or as an HTML page when asked. */
+void pm_respond_doc(struct pm_ctx *ctx, json_t *doc, const char *title, const char *type);
+/* Set the response to the JSON value (stolen) serialised, with content type. */
+void pm_respond_json(struct pm_ctx *ctx, json_t *value, const char *content_type);
+
+/* HTML pages: the head with title and navigation, then the caller's body, then the foot.
+ * Every data string must go through pm_strbuf_append_html. */
+void pm_html_begin(struct pm_ctx *ctx, struct pm_strbuf *b, const char *title);
+void pm_html_end(struct pm_ctx *ctx, struct pm_strbuf *b);
+/* Render a JSON document as an HTML page: a definition list of its members, links as
+ * anchors. Used for the pages that have no richer HTML of their own. */
+void pm_html_json_page(struct pm_ctx *ctx, const char *title, json_t *doc);
+
+#endif

@@ -1,0 +1,338 @@
+/*
+ * /collections/{id}/items and /collections/{id}/items/{featureId}.
+ *
+ * The GeoJSON items response streams: the handler opens a cursor and hands http/ a stream
+ * that owns the session and cursor and writes one feature at a time as libmicrohttpd pulls
+ * bytes, so a page of 10,000 features holds no more than one feature's text in memory.
+ *
+ * Paging is by offset over a stable order (id); the data only changes with a new load, which
+ * changes every ETag, so pages neither repeat nor skip a feature. next/prev links carry every
+ * parameter of the request (OGC 17-069r4 /req/core/fc-links, /rec/core/fc-next-1).
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The request's query string with offset set to `offset` and f to `f` (NULL: left out),
+ * every other parameter kept in its order, each re-encoded. */
+static char *items_href(struct pm_ctx *ctx, const struct pm_collection *c, long offset,
+                        const char *f)
+{
+    struct pm_strbuf b;
+    pm_strbuf_init(&b);
+    pm_strbuf_appendf(&b, "%s/collections/", ctx->base_url);
+    pm_strbuf_append_urlenc(&b, c->id);
+    pm_strbuf_append_str(&b, "/items");
+    char sep = '?';
+    for (size_t i = 0; i < ctx->req->n_args; i++) {
+        const struct pm_kv *kv = &ctx->req->args[i];
+        if (!strcmp(kv->key, "offset") || !strcmp(kv->key, "f"))
+            continue;
+        pm_strbuf_append_char(&b, sep);
+        pm_strbuf_append_urlenc(&b, kv->key);
+        pm_strbuf_append_char(&b, '=');
+        pm_strbuf_append_urlenc(&b, kv->value);
+        sep = '&';
+    }
+    if (offset > 0) {
+        pm_strbuf_appendf(&b, "%coffset=%ld", sep, offset);
+        sep = '&';
+    }
+    if (f)
+        pm_strbuf_appendf(&b, "%cf=%s", sep, f);
+    return pm_strbuf_take(&b);
+}
+
+#define MAX_LINKS 6
+
+struct page_links {
+    struct pm_link links[MAX_LINKS];
+    size_t n;
+};
+
+static void add_link(struct page_links *pl, const char *rel, const char *type,
+                     const char *title, char *href)
+{
+    pl->links[pl->n++] = (struct pm_link){.rel = rel, .type = type, .title = title, .href = href};
+}
+
+static void page_links_build(struct page_links *pl, struct pm_ctx *ctx,
+                             const struct pm_collection *c, const struct pm_items_params *p,
+                             long long matched)
+{
+    int html = ctx->format == PM_FORMAT_HTML;
+    pl->n = 0;
+    add_link(pl, "self", html ? PM_TYPE_HTML : PM_TYPE_GEOJSON, "this page",
+             items_href(ctx, c, p->offset, html ? "html" : "json"));
+    add_link(pl, "alternate", html ? PM_TYPE_GEOJSON : PM_TYPE_HTML,
+             html ? "this page as GeoJSON" : "this page as HTML",
+             items_href(ctx, c, p->offset, html ? "json" : "html"));
+    if (p->offset + p->limit < matched)
+        add_link(pl, "next", html ? PM_TYPE_HTML : PM_TYPE_GEOJSON, "next page",
+                 items_href(ctx, c, p->offset + p->limit, html ? "html" : NULL));
+    if (p->offset > 0)
+        add_link(pl, "prev", html ? PM_TYPE_HTML : PM_TYPE_GEOJSON, "previous page",
+                 items_href(ctx, c, p->offset > p->limit ? p->offset - p->limit : 0,
+                            html ? "html" : NULL));
+    add_link(pl, "collection", PM_TYPE_JSON, c->title,
+             pm_asprintf("%s/collections/%s", ctx->base_url, c->id));
+}
+
+static void page_links_fini(struct page_links *pl)
+{
+    for (size_t i = 0; i < pl->n; i++)
+        free(pl->links[i].href);
+    pl->n = 0;
+}
+
+/* The streamed FeatureCollection. */
+struct items_stream {
+    struct pm_store *store;
+    struct pm_session *session;
+    struct pm_cursor *cursor;
+    const struct pm_collection *collection;
+    char base_url[256];
+    struct pm_strbuf buf; /* produced, not yet sent: buf.data[sent .. len) */
+    size_t sent;
+    enum { S_BEGIN, S_ROWS, S_DONE } state;
+    long returned;
+    long long matched;
+    struct page_links links;
+    char request_id[32];
+};
+
+static void items_stream_free(void *ctx)
+{
+    struct items_stream *s = ctx;
+    pm_cursor_close(s->store, s->cursor);
+    pm_store_release(s->store, s->session);
+    pm_strbuf_fini(&s->buf);
+    page_links_fini(&s->links);
+    free(s);
+}
+
+/* Produce the next piece: the opening, one feature, or the closing. */
+static int items_stream_produce(struct items_stream *s)
+{
+    struct pm_feature_row row;
+    struct pm_error err = {0};
+    switch (s->state) {
+    case S_BEGIN:
+        pm_geojson_collection_begin(&s->buf);
+        s->state = S_ROWS;
+        return 0;
+    case S_ROWS: {
+        int rc = pm_cursor_next(s->store, s->cursor, &row, &err);
+        if (rc < 0) {
+            pm_log(PM_LOG_ERROR, "msg=\"items stream failed\" request=%s error=\"%s\"",
+                   s->request_id, err.message);
+            return -1;
+        }
+        if (rc == 1) {
+            if (s->returned++)
+                pm_strbuf_append_char(&s->buf, ',');
+            pm_geojson_feature(&s->buf, s->collection, &row, s->base_url);
+            return 0;
+        }
+        pm_geojson_collection_end(&s->buf, s->returned, s->matched, s->links.links,
+                                  s->links.n);
+        s->state = S_DONE;
+        /* Give the session back as soon as the last row is read, not when the client has
+         * received the last byte. */
+        pm_cursor_close(s->store, s->cursor);
+        pm_store_release(s->store, s->session);
+        s->cursor = NULL;
+        s->session = NULL;
+        return 0;
+    }
+    case S_DONE:
+        break;
+    }
+    return 0;
+}
+
+static ssize_t items_stream_read(void *ctx, char *out, size_t max)
+{
+    struct items_stream *s = ctx;
+    while (s->buf.len - s->sent < max && s->state != S_DONE)
+        if (items_stream_produce(s))
+            return -1;
+    size_t n = s->buf.len - s->sent;
+    if (n > max)
+        n = max;
+    memcpy(out, s->buf.data + s->sent, n);
+    s->sent += n;
+    if (s->sent == s->buf.len) {
+        pm_strbuf_reset(&s->buf);
+        s->sent = 0;
+    }
+    return (ssize_t)n;
+}
+
+/* The HTML page of a page of items: a table of properties with paging links. */
+static int items_html(struct pm_ctx *ctx, const struct pm_collection *c,
+                      struct pm_session *session, struct pm_cursor *cur,
+                      const struct page_links *pl, long long matched, struct pm_error *err)
+{
+    struct pm_strbuf *b = &ctx->resp->body;
+    struct pm_feature_row row;
+    struct pm_store *st = ctx->api->store;
+    int rc;
+    long returned = 0;
+    (void)session;
+    pm_html_begin(ctx, b, c->title);
+    pm_strbuf_append_str(b, "<p>");
+    pm_strbuf_append_html(b, c->description);
+    pm_strbuf_append_str(b, "</p>\n<nav class=\"paging\">");
+    for (size_t i = 0; i < pl->n; i++) {
+        if (strcmp(pl->links[i].rel, "next") && strcmp(pl->links[i].rel, "prev") &&
+            strcmp(pl->links[i].rel, "alternate"))
+            continue;
+        pm_strbuf_append_str(b, "<a rel=\"");
+        pm_strbuf_append_html(b, pl->links[i].rel);
+        pm_strbuf_append_str(b, "\" href=\"");
+        pm_strbuf_append_html(b, pl->links[i].href);
+        pm_strbuf_append_str(b, "\">");
+        pm_strbuf_append_html(b, pl->links[i].title);
+        pm_strbuf_append_str(b, "</a> ");
+    }
+    pm_strbuf_append_str(b, "</nav>\n<table>\n<thead><tr><th>id</th>");
+    for (size_t i = 0; i < c->n_props; i++) {
+        pm_strbuf_append_str(b, "<th>");
+        pm_strbuf_append_html(b, c->props[i].name);
+        pm_strbuf_append_str(b, "</th>");
+    }
+    pm_strbuf_append_str(b, "</tr></thead>\n<tbody>\n");
+    while ((rc = pm_cursor_next(st, cur, &row, err)) == 1) {
+        char *href = pm_asprintf("%s/collections/%s/items/", ctx->base_url, c->id);
+        pm_strbuf_append_str(b, "<tr><td><a href=\"");
+        pm_strbuf_append_html(b, href);
+        pm_strbuf_append_urlenc(b, row.id);
+        pm_strbuf_append_str(b, "?f=html\">");
+        pm_strbuf_append_html(b, row.id);
+        pm_strbuf_append_str(b, "</a></td>");
+        free(href);
+        for (size_t i = 0; i < c->n_props; i++) {
+            const struct pm_value *v = &row.values[i];
+            pm_strbuf_append_str(b, "<td>");
+            if (v->type == PM_VALUE_TEXT)
+                pm_strbuf_append_html(b, v->s);
+            else if (v->type == PM_VALUE_INT)
+                pm_strbuf_appendf(b, "%lld", v->i);
+            else if (v->type == PM_VALUE_REAL)
+                pm_strbuf_appendf(b, "%g", v->r);
+            pm_strbuf_append_str(b, "</td>");
+        }
+        pm_strbuf_append_str(b, "</tr>\n");
+        returned++;
+    }
+    if (rc < 0)
+        return -1;
+    pm_strbuf_appendf(b, "</tbody>\n</table>\n<p>%ld of %lld features</p>\n", returned, matched);
+    pm_html_end(ctx, b);
+    ctx->resp->status = 200;
+    ctx->resp->content_type = PM_TYPE_HTML;
+    return 0;
+}
+
+int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c, struct pm_error *err)
+{
+    struct pm_items_params p;
+    struct pm_store *st = ctx->api->store;
+    struct pm_session *session = NULL;
+    struct pm_cursor *cur = NULL;
+    long long matched;
+    struct page_links pl = {.n = 0};
+
+    if (pm_items_params_parse(ctx->req->args, ctx->req->n_args, c->filter_names, c->n_filters,
+                              &p, err))
+        return -1;
+    if (pm_store_borrow(st, &session, err))
+        return -1;
+    if (pm_store_count(st, session, c, &p, &matched, err) ||
+        pm_store_items(st, session, c, &p, p.limit, p.offset, &cur, err))
+        goto fail;
+    page_links_build(&pl, ctx, c, &p, matched);
+    if (ctx->format == PM_FORMAT_HTML) {
+        int rc = items_html(ctx, c, session, cur, &pl, matched, err);
+        page_links_fini(&pl);
+        pm_cursor_close(st, cur);
+        pm_store_release(st, session);
+        return rc;
+    }
+    struct items_stream *s = pm_calloc(1, sizeof *s);
+    s->store = st;
+    s->session = session;
+    s->cursor = cur;
+    s->collection = c;
+    s->matched = matched;
+    s->links = pl;
+    snprintf(s->base_url, sizeof s->base_url, "%s", ctx->base_url);
+    snprintf(s->request_id, sizeof s->request_id, "%s",
+             ctx->req->request_id ? ctx->req->request_id : "-");
+    pm_strbuf_init(&s->buf);
+    ctx->resp->status = 200;
+    ctx->resp->content_type = PM_TYPE_GEOJSON;
+    ctx->resp->stream = (struct pm_stream){
+        .read = items_stream_read, .free = items_stream_free, .ctx = s};
+    return 0;
+fail:
+    pm_cursor_close(st, cur);
+    pm_store_release(st, session);
+    return -1;
+}
+
+int pm_handle_item(struct pm_ctx *ctx, const struct pm_collection *c, const char *id,
+                   struct pm_error *err)
+{
+    struct pm_store *st = ctx->api->store;
+    struct pm_session *session = NULL;
+    struct pm_cursor *cur = NULL;
+    struct pm_feature_row row;
+    int rc = -1;
+
+    if (pm_store_borrow(st, &session, err))
+        return -1;
+    if (pm_store_feature(st, session, c, id, &cur, err))
+        goto done;
+    int found = pm_cursor_next(st, cur, &row, err);
+    if (found < 0)
+        goto done;
+    if (found == 0) {
+        pm_error_set(err, 404, "NotFound", "no feature '%.100s' in collection '%s'", id, c->id);
+        goto done;
+    }
+    if (ctx->format == PM_FORMAT_HTML) {
+        struct pm_strbuf *b = &ctx->resp->body;
+        pm_html_begin(ctx, b, row.id);
+        pm_strbuf_append_str(b, "<dl>\n");
+        for (size_t i = 0; i < c->n_props; i++) {
+            const struct pm_value *v = &row.values[i];
+            pm_strbuf_append_str(b, "<dt>");
+            pm_strbuf_append_html(b, c->props[i].name);
+            pm_strbuf_append_str(b, "</dt><dd>");
+            if (v->type == PM_VALUE_TEXT)
+                pm_strbuf_append_html(b, v->s);
+            else if (v->type == PM_VALUE_INT)
+                pm_strbuf_appendf(b, "%lld", v->i);
+            else if (v->type == PM_VALUE_REAL)
+                pm_strbuf_appendf(b, "%g", v->r);
+            pm_strbuf_append_str(b, "</dd>\n");
+        }
+        pm_strbuf_append_str(b, "</dl>\n<p>geometry: <code>");
+        pm_strbuf_append_html(b, row.geometry ? row.geometry : "null");
+        pm_strbuf_append_str(b, "</code></p>\n");
+        pm_html_end(ctx, b);
+        ctx->resp->content_type = PM_TYPE_HTML;
+    } else {
+        pm_geojson_feature(&ctx->resp->body, c, &row, ctx->base_url);
+        ctx->resp->content_type = PM_TYPE_GEOJSON;
+    }
+    ctx->resp->status = 200;
+    rc = 0;
+done:
+    pm_cursor_close(st, cur);
+    pm_store_release(st, session);
+    return rc;
+}

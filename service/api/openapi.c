@@ -1,0 +1,167 @@
+/*
+ * /api: the OpenAPI 3.0 definition of everything this server answers, built from the
+ * catalog so that each collection's items path lists exactly the parameters it accepts.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *param_ref(const char *name)
+{
+    char *ref = pm_asprintf("#/components/parameters/%s", name);
+    json_t *p = json_pack("{s:s}", "$ref", ref);
+    free(ref);
+    return p;
+}
+
+static json_t *responses(const char *ok_desc, const char *type, int with_404, int with_304)
+{
+    json_t *content = json_object();
+    json_object_set_new(content, type, json_object());
+    json_object_set_new(content, "text/html", json_object());
+    json_t *r = json_pack("{s:{s:s, s:o}}", "200", "description", ok_desc, "content", content);
+    json_object_set_new(r, "400", json_pack("{s:s}", "$ref", "#/components/responses/Error"));
+    if (with_404)
+        json_object_set_new(r, "404",
+                            json_pack("{s:s}", "$ref", "#/components/responses/Error"));
+    if (with_304)
+        json_object_set_new(r, "304",
+                            json_pack("{s:s}", "description", "not modified (If-None-Match)"));
+    json_object_set_new(r, "503", json_pack("{s:s}", "$ref", "#/components/responses/Error"));
+    return r;
+}
+
+static json_t *get_op(const char *op_id, const char *summary, json_t *params, json_t *resp)
+{
+    return json_pack("{s:{s:s, s:s, s:o, s:o}}", "get", "operationId", op_id, "summary",
+                     summary, "parameters", params, "responses", resp);
+}
+
+static json_t *components(void)
+{
+    json_t *params = json_object();
+    json_object_set_new(
+        params, "f",
+        json_pack("{s:s, s:s, s:s, s:b, s:{s:s, s:[sss]}}", "name", "f", "in", "query",
+                  "description",
+                  "the format of the response: json (geojson for features) or html; without "
+                  "it the Accept header decides",
+                  "required", 0, "schema", "type", "string", "enum", "json", "geojson", "html"));
+    json_object_set_new(
+        params, "limit",
+        json_pack("{s:s, s:s, s:s, s:b, s:{s:s, s:i, s:i, s:i}}", "name", "limit", "in", "query",
+                  "description",
+                  "the most features in one page; a larger value is clamped to 10000", "required",
+                  0, "schema", "type", "integer", "minimum", 1, "maximum", PM_LIMIT_MAX,
+                  "default", PM_LIMIT_DEFAULT));
+    json_object_set_new(
+        params, "offset",
+        json_pack("{s:s, s:s, s:s, s:b, s:{s:s, s:i, s:i}}", "name", "offset", "in", "query",
+                  "description",
+                  "how many features of the result to skip (the next and prev links set it)",
+                  "required", 0, "schema", "type", "integer", "minimum", 0, "default", 0));
+    json_object_set_new(
+        params, "bbox",
+        json_pack("{s:s, s:s, s:s, s:b, s:s, s:b, s:{s:s, s:i, s:i, s:{s:s}}}", "name", "bbox",
+                  "in", "query", "description",
+                  "features that intersect the box west,south,east,north in degrees (CRS84); "
+                  "west > east crosses the antimeridian",
+                  "required", 0, "style", "form", "explode", 0, "schema", "type", "array",
+                  "minItems", 4, "maxItems", 6, "items", "type", "number"));
+    json_object_set_new(
+        params, "datetime",
+        json_pack("{s:s, s:s, s:s, s:b, s:{s:s}}", "name", "datetime", "in", "query",
+                  "description",
+                  "features whose date meets this instant or interval: 1979-05-01, 1979, "
+                  "1979-05-01T00:00:00Z, 1973/1980, ../1990-12-31, 2001-03-20/.., "
+                  "2001-03-20/P2D",
+                  "required", 0, "schema", "type", "string"));
+    json_object_set_new(params, "featureId",
+                        json_pack("{s:s, s:s, s:s, s:b, s:{s:s}}", "name", "featureId", "in",
+                                  "path", "description", "the feature's id", "required", 1,
+                                  "schema", "type", "string"));
+    json_t *schemas = json_pack(
+        "{s:{s:s, s:[ss], s:{s:{s:s}, s:{s:s}}}}", "exception", "type", "object", "required",
+        "code", "description", "properties", "code", "type", "string", "description", "type",
+        "string");
+    json_t *resps = json_pack(
+        "{s:{s:s, s:{s:{s:{s:s}}}}}", "Error", "description",
+        "an error: code and a description that says what was wrong", "content",
+        "application/json", "schema", "$ref", "#/components/schemas/exception");
+    return json_pack("{s:o, s:o, s:o}", "parameters", params, "schemas", schemas, "responses",
+                     resps);
+}
+
+static void collection_paths(json_t *paths, const struct pm_collection *c)
+{
+    char *path = pm_asprintf("/collections/%s", c->id);
+    char *op = pm_asprintf("describeCollection_%s", c->id);
+    char *summary = pm_asprintf("describe the collection '%s'", c->title);
+    json_object_set_new(paths, path,
+                        get_op(op, summary, json_pack("[o]", param_ref("f")),
+                               responses("the collection", PM_TYPE_JSON, 1, 1)));
+    free(path);
+    free(op);
+    free(summary);
+
+    json_t *params = json_pack("[ooooo]", param_ref("f"), param_ref("limit"),
+                               param_ref("offset"), param_ref("bbox"), param_ref("datetime"));
+    for (size_t i = 0; i < c->n_filters; i++)
+        json_array_append_new(params, json_pack("{s:s, s:s, s:s, s:b, s:{s:s}}", "name",
+                                                c->filters[i].param, "in", "query",
+                                                "description", c->filters[i].description,
+                                                "required", 0, "schema", "type", "string"));
+    path = pm_asprintf("/collections/%s/items", c->id);
+    op = pm_asprintf("getFeatures_%s", c->id);
+    summary = pm_asprintf("the features of '%s', paged", c->title);
+    json_object_set_new(paths, path,
+                        get_op(op, summary, params,
+                               responses("a GeoJSON FeatureCollection", PM_TYPE_GEOJSON, 1, 1)));
+    free(path);
+    free(op);
+    free(summary);
+
+    path = pm_asprintf("/collections/%s/items/{featureId}", c->id);
+    op = pm_asprintf("getFeature_%s", c->id);
+    summary = pm_asprintf("one feature of '%s'", c->title);
+    json_object_set_new(paths, path,
+                        get_op(op, summary, json_pack("[oo]", param_ref("featureId"),
+                                                      param_ref("f")),
+                               responses("a GeoJSON Feature", PM_TYPE_GEOJSON, 1, 1)));
+    free(path);
+    free(op);
+    free(summary);
+}
+
+int pm_handle_openapi(struct pm_ctx *ctx, struct pm_error *err)
+{
+    (void)err;
+    const struct pm_catalog *cat = &ctx->api->store->catalog;
+    json_t *paths = json_object();
+    json_object_set_new(paths, "/",
+                        get_op("getLandingPage", "the landing page",
+                               json_pack("[o]", param_ref("f")),
+                               responses("the landing page", PM_TYPE_JSON, 0, 1)));
+    json_object_set_new(paths, "/conformance",
+                        get_op("getConformanceDeclaration", "the conformance classes",
+                               json_pack("[o]", param_ref("f")),
+                               responses("the conformance classes", PM_TYPE_JSON, 0, 1)));
+    json_object_set_new(paths, "/api",
+                        get_op("getAPI", "this API definition", json_pack("[o]", param_ref("f")),
+                               responses("the API definition", PM_TYPE_OPENAPI, 0, 1)));
+    json_object_set_new(paths, "/collections",
+                        get_op("getCollections", "the collections",
+                               json_pack("[o]", param_ref("f")),
+                               responses("the collections", PM_TYPE_JSON, 0, 1)));
+    for (size_t i = 0; i < cat->n; i++)
+        collection_paths(paths, &cat->collections[i]);
+    json_t *doc = json_pack(
+        "{s:s, s:{s:s, s:s, s:s}, s:[{s:s}], s:o, s:o}", "openapi", "3.0.3", "info", "title",
+        "partnermap", "version", PM_VERSION, "description",
+        "OGC API – Features over China–Japan partner cities and the Kitakyushu Initiative for "
+        "a Clean Environment.",
+        "servers", "url", ctx->base_url, "paths", paths, "components", components());
+    pm_respond_doc(ctx, doc, "API definition", PM_TYPE_OPENAPI);
+    return 0;
+}

@@ -1,0 +1,226 @@
+/*
+ * The route table and everything common to all resources: method checks, the base URL,
+ * format negotiation (the `f` parameter, then the Accept header), and ETags.
+ *
+ * ETags are weak validators derived from the data version (which changes with every load of
+ * different data) and the request itself, so a conditional request is answered 304 before
+ * any database work.
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pm_api *pm_api_new(struct pm_store *store, const struct pm_api_config *cfg)
+{
+    struct pm_api *api = pm_calloc(1, sizeof *api);
+    api->store = store;
+    api->base_url = cfg->base_url ? pm_strdup(cfg->base_url) : NULL;
+    api->fallback_base_url =
+        pm_strdup(cfg->fallback_base_url ? cfg->fallback_base_url : "http://localhost");
+    return api;
+}
+
+void pm_api_free(struct pm_api *api)
+{
+    if (!api)
+        return;
+    free(api->base_url);
+    free(api->fallback_base_url);
+    free(api);
+}
+
+void pm_response_init(struct pm_response *resp)
+{
+    memset(resp, 0, sizeof *resp);
+    pm_strbuf_init(&resp->body);
+}
+
+void pm_response_fini(struct pm_response *resp)
+{
+    if (resp)
+        pm_strbuf_fini(&resp->body);
+}
+
+/* A Host header is trusted only if it looks like a host name or address with a port. */
+static int usable_host(const char *h)
+{
+    size_t len = h ? strlen(h) : 0;
+    if (len == 0 || len > 200)
+        return 0;
+    return strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") ==
+           len;
+}
+
+static void set_base_url(struct pm_ctx *ctx)
+{
+    const char *base = ctx->api->base_url;
+    if (base) {
+        snprintf(ctx->base_url, sizeof ctx->base_url, "%s", base);
+    } else if (usable_host(ctx->req->host)) {
+        snprintf(ctx->base_url, sizeof ctx->base_url, "http://%s", ctx->req->host);
+    } else {
+        snprintf(ctx->base_url, sizeof ctx->base_url, "%s", ctx->api->fallback_base_url);
+    }
+}
+
+/* f= wins; otherwise HTML when the client says it takes text/html (browsers do), else JSON
+ * (OGC 17-069r4 /req/core/http: servers may use either mechanism). */
+static int negotiate(struct pm_ctx *ctx, struct pm_error *err)
+{
+    ctx->format = PM_FORMAT_JSON;
+    for (size_t i = 0; i < ctx->req->n_args; i++)
+        if (!strcmp(ctx->req->args[i].key, "f"))
+            return pm_format_parse(ctx->req->args[i].value, &ctx->format, err);
+    if (ctx->req->accept && strstr(ctx->req->accept, "text/html"))
+        ctx->format = PM_FORMAT_HTML;
+    return 0;
+}
+
+static void compute_etag(struct pm_ctx *ctx)
+{
+    uint64_t h = PM_FNV_INIT;
+    h = pm_fnv1a(h, ctx->req->path, strlen(ctx->req->path) + 1);
+    for (size_t i = 0; i < ctx->req->n_args; i++) {
+        h = pm_fnv1a(h, ctx->req->args[i].key, strlen(ctx->req->args[i].key) + 1);
+        h = pm_fnv1a(h, ctx->req->args[i].value, strlen(ctx->req->args[i].value) + 1);
+    }
+    h = pm_fnv1a(h, &ctx->format, sizeof ctx->format);
+    h = pm_fnv1a(h, ctx->base_url, strlen(ctx->base_url));
+    snprintf(ctx->resp->etag, sizeof ctx->resp->etag, "W/\"%.16s-%016llx\"",
+             ctx->api->store->catalog.data_version, (unsigned long long)h);
+}
+
+/* Does If-None-Match name our ETag, or is it the wildcard? Weak comparison (RFC 9110
+ * 13.1.2). */
+static int etag_matches(const char *inm, const char *etag)
+{
+    if (!inm)
+        return 0;
+    if (!strcmp(inm, "*"))
+        return 1;
+    const char *bare = etag + 2; /* without W/ */
+    const char *p = inm;
+    while (*p) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (!strncmp(p, "W/", 2))
+            p += 2;
+        size_t len = strcspn(p, ",");
+        while (len && p[len - 1] == ' ')
+            len--;
+        if (len == strlen(bare) && !strncmp(p, bare, len))
+            return 1;
+        p += strcspn(p, ",");
+    }
+    return 0;
+}
+
+enum route { R_NONE, R_LANDING, R_CONFORMANCE, R_API, R_COLLECTIONS, R_COLLECTION, R_ITEMS,
+             R_ITEM };
+
+/* Match the path; for collection routes, cid and fid are set to point into buf (a copy of
+ * the path). */
+static enum route match(const char *path, char *buf, size_t bufsize, char **cid, char **fid)
+{
+    size_t len = strlen(path);
+    if (len >= bufsize)
+        return R_NONE;
+    memcpy(buf, path, len + 1);
+    if (len > 1 && buf[len - 1] == '/')
+        buf[--len] = '\0'; /* "/collections/" is "/collections" */
+    if (!strcmp(buf, "/"))
+        return R_LANDING;
+    if (!strcmp(buf, "/conformance"))
+        return R_CONFORMANCE;
+    if (!strcmp(buf, "/api"))
+        return R_API;
+    if (!strcmp(buf, "/collections"))
+        return R_COLLECTIONS;
+    if (strncmp(buf, "/collections/", 13))
+        return R_NONE;
+    char *id = buf + 13;
+    char *slash = strchr(id, '/');
+    *cid = id;
+    if (!slash)
+        return *id ? R_COLLECTION : R_NONE;
+    *slash = '\0';
+    char *rest = slash + 1;
+    if (!strcmp(rest, "items"))
+        return R_ITEMS;
+    if (strncmp(rest, "items/", 6))
+        return R_NONE;
+    *fid = rest + 6;
+    return (**fid && !strchr(*fid, '/')) ? R_ITEM : R_NONE;
+}
+
+int pm_api_handle(struct pm_api *api, const struct pm_request *req, struct pm_response *resp,
+                  struct pm_error *err)
+{
+    struct pm_ctx ctx = {.api = api, .req = req, .resp = resp};
+    char buf[2048];
+    char *cid = NULL, *fid = NULL;
+    enum route r = match(req->path, buf, sizeof buf, &cid, &fid);
+    const struct pm_collection *c = NULL;
+
+    resp->allow = "GET, HEAD, OPTIONS";
+    if (r == R_NONE)
+        return pm_error_set(err, 404, "NotFound",
+                            "no resource at this path; start at / (the landing page)");
+    if (cid) {
+        c = pm_catalog_find(&api->store->catalog, cid);
+        if (!c)
+            return pm_error_set(err, 404, "NotFound",
+                                "no collection '%.100s'; the collections are listed at "
+                                "/collections",
+                                cid);
+    }
+    if (req->method == PM_METHOD_OTHER)
+        return pm_error_set(err, 405, "MethodNotAllowed",
+                            "this resource answers GET, HEAD and OPTIONS only");
+    if (req->method == PM_METHOD_OPTIONS) {
+        resp->status = 204;
+        return 0;
+    }
+    set_base_url(&ctx);
+    if (negotiate(&ctx, err))
+        return -1;
+    if (r != R_ITEMS && r != R_ITEM && pm_params_check_only_f(req->args, req->n_args, err))
+        return -1;
+    if (r == R_ITEM && pm_params_check_only_f(req->args, req->n_args, err))
+        return -1;
+    compute_etag(&ctx);
+    resp->cache_control = "public, max-age=60";
+    if (r == R_ITEMS) {
+        /* Check the parameters before answering 304, so a bad request is never "not
+         * modified". */
+        struct pm_items_params p;
+        if (pm_items_params_parse(req->args, req->n_args, c->filter_names, c->n_filters, &p,
+                                  err))
+            return -1;
+    }
+    if (etag_matches(req->if_none_match, resp->etag)) {
+        resp->status = 304;
+        return 0;
+    }
+    switch (r) {
+    case R_LANDING:
+        return pm_handle_landing(&ctx, err);
+    case R_CONFORMANCE:
+        return pm_handle_conformance(&ctx, err);
+    case R_API:
+        return pm_handle_openapi(&ctx, err);
+    case R_COLLECTIONS:
+        return pm_handle_collections(&ctx, err);
+    case R_COLLECTION:
+        return pm_handle_collection(&ctx, c, err);
+    case R_ITEMS:
+        return pm_handle_items(&ctx, c, err);
+    case R_ITEM:
+        return pm_handle_item(&ctx, c, fid, err);
+    case R_NONE:
+        break;
+    }
+    return pm_error_set(err, 404, "NotFound", "no resource at this path");
+}

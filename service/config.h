@@ -1,0 +1,30 @@
+/*
+ * The command line and environment, turned into one struct pm_config. Parsing only: nothing
+ * here opens files or sockets.
+ */
+#ifndef PM_CONFIG_H
+#define PM_CONFIG_H
+
+enum pm_command { PM_CMD_NONE, PM_CMD_LOAD, PM_CMD_SERVE };
+
+struct pm_config {
+    enum pm_command command;
+    int help, version;
+    const char *db;       /* --db, else $PARTNERMAP_DB, else "partnermap.sqlite" */
+    const char *data_dir; /* load: the CSV directory */
+    const char *bind;     /* serve: default 127.0.0.1 */
+    unsigned port;        /* default 8080 */
+    unsigned threads;     /* default: one per core */
+    unsigned sessions;    /* database sessions; default 4 per thread */
+    const char *base_url; /* NULL: from the Host header */
+    const char *cors_origin; /* default "*" */
+};
+
+/* Parse argv. Returns 0, or -1 after printing one line that says what was wrong to stderr.
+ * Strings point into argv or the environment. */
+int pm_config_parse(int argc, char **argv, struct pm_config *cfg);
+
+/* Print the usage of cfg->command (or of the whole binary) to out. */
+void pm_config_usage(const struct pm_config *cfg, void *out);
+
+#endif

@@ -1,0 +1,40 @@
+/*
+ * geojson: writes RFC 7946 features and feature collections into a byte buffer, one piece at
+ * a time, so that a response can be streamed while rows arrive. Geometry comes from the
+ * store as GeoJSON text (6 decimals, lon/lat) and is spliced in as it is.
+ *
+ * The writer does not hold rows: each call appends to the caller's buffer and returns. It
+ * knows links and collections only as strings handed to it.
+ */
+#ifndef PM_GEOJSON_H
+#define PM_GEOJSON_H
+
+#include "store/store.h"
+#include "util/util.h"
+
+/* Append one Feature: id, geometry (or null), properties in catalog order (null values
+ * included, so every feature has the same keys), and links self/collection built from
+ * base_url ("http://host:port", no trailing slash). */
+void pm_geojson_feature(struct pm_strbuf *out, const struct pm_collection *c,
+                        const struct pm_feature_row *row, const char *base_url);
+
+/* Append the opening of a FeatureCollection up to and including `"features":[`. */
+void pm_geojson_collection_begin(struct pm_strbuf *out);
+
+/* One link object for a "links" array. */
+struct pm_link {
+    const char *rel;
+    const char *type;
+    const char *title;
+    char *href; /* owned by the caller */
+};
+
+/* Append the close of the features array and the collection's members: numberReturned,
+ * numberMatched (when matched >= 0), timeStamp (RFC 3339, now) and links. */
+void pm_geojson_collection_end(struct pm_strbuf *out, long returned, long long matched,
+                               const struct pm_link *links, size_t n_links);
+
+/* Append a "links" array value (without the key). */
+void pm_geojson_links(struct pm_strbuf *out, const struct pm_link *links, size_t n_links);
+
+#endif

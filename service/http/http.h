@@ -1,0 +1,30 @@
+/*
+ * http: the libmicrohttpd adapter — the daemon, request → struct pm_request,
+ * struct pm_response → MHD, the one place where errors become JSON bodies, CORS, and the
+ * access log. The only code that includes microhttpd.h.
+ */
+#ifndef PM_HTTP_H
+#define PM_HTTP_H
+
+#include "api/api.h"
+#include "util/util.h"
+
+struct pm_http_config {
+    const char *bind;        /* IPv4 or IPv6 address to listen on */
+    unsigned port;           /* 0: any free port */
+    unsigned threads;        /* worker threads (>= 1) */
+    const char *cors_origin; /* Access-Control-Allow-Origin value */
+};
+
+struct pm_http;
+
+/* Start serving api (borrowed; must outlive the server). Returns the server, or NULL with
+ * err set (the address cannot be bound, ...). Logs "listening on http://ADDR:PORT/". */
+struct pm_http *pm_http_start(struct pm_api *api, const struct pm_http_config *cfg,
+                              struct pm_error *err);
+/* The port actually bound (useful with port 0). */
+unsigned pm_http_port(const struct pm_http *h);
+/* Stop accepting, let open requests finish (up to grace_ms), stop and free. Accepts NULL. */
+void pm_http_stop(struct pm_http *h, unsigned grace_ms);
+
+#endif

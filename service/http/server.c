@@ -1,0 +1,336 @@
+/*
+ * The libmicrohttpd daemon and the handler lifecycle (after MHD's own examples): the first
+ * call for a request only allocates its state; a later call answers; the completed callback
+ * writes the access log line and frees the state. A streamed body's context is owned by the
+ * MHD response from the moment the response is created, and freed by MHD through its
+ * free callback — never here.
+ *
+ * Errors from api/ become `{"code": ..., "description": ...}` here and nowhere else. Server
+ * errors (5xx) show the client only a request id; the detail goes to the log.
+ */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_ARGS 64
+
+struct pm_http {
+    struct MHD_Daemon *daemon;
+    struct pm_api *api;
+    char *cors_origin;
+    unsigned port;
+};
+
+/* Per-request state, from the first handler call to the completed callback. */
+struct req_state {
+    char id[24];
+    struct timespec start;
+    int status;
+    int has_body; /* the client sent a body: refused */
+    char method[16];
+    char path[256];
+};
+
+struct args_collect {
+    struct pm_kv kv[MAX_ARGS];
+    size_t n;
+    int overflow;
+    int bad_utf8;
+    int empty_key;
+};
+
+static atomic_ulong request_counter;
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    (void)kind;
+    struct args_collect *a = cls;
+    if (!key || !*key) {
+        a->empty_key = 1;
+        return MHD_YES;
+    }
+    if (a->n == MAX_ARGS) {
+        a->overflow = 1;
+        return MHD_NO;
+    }
+    if (!value)
+        value = "";
+    if (!pm_utf8_valid(key, strlen(key)) || !pm_utf8_valid(value, strlen(value)))
+        a->bad_utf8 = 1;
+    a->kv[a->n].key = key;
+    a->kv[a->n].value = value;
+    a->n++;
+    return MHD_YES;
+}
+
+static enum pm_method method_of(const char *m)
+{
+    if (!strcmp(m, MHD_HTTP_METHOD_GET))
+        return PM_METHOD_GET;
+    if (!strcmp(m, MHD_HTTP_METHOD_HEAD))
+        return PM_METHOD_HEAD;
+    if (!strcmp(m, MHD_HTTP_METHOD_OPTIONS))
+        return PM_METHOD_OPTIONS;
+    return PM_METHOD_OTHER;
+}
+
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)pos;
+    struct pm_stream *s = cls;
+    ssize_t n = s->read(s->ctx, buf, max);
+    if (n < 0)
+        return MHD_CONTENT_READER_END_WITH_ERROR;
+    if (n == 0)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    return n;
+}
+
+static void stream_free(void *cls)
+{
+    struct pm_stream *s = cls;
+    s->free(s->ctx);
+    free(s);
+}
+
+/* The JSON error body for err. */
+static void render_error(struct pm_response *resp, const struct pm_error *err,
+                         const struct req_state *rs)
+{
+    int status = err->status ? err->status : 500;
+    pm_strbuf_reset(&resp->body);
+    resp->stream.read = NULL;
+    resp->status = status;
+    resp->content_type = "application/json";
+    resp->etag[0] = '\0';
+    resp->cache_control = "no-store";
+    pm_strbuf_append_str(&resp->body, "{\"code\":\"");
+    pm_strbuf_append_json_str(&resp->body, err->code ? err->code : "ServerError");
+    pm_strbuf_append_str(&resp->body, "\",\"description\":\"");
+    if (status >= 500 && status != 503) {
+        pm_log(PM_LOG_ERROR, "request=%s status=%d error=\"%s\"", rs->id, status, err->message);
+        pm_strbuf_appendf(&resp->body, "internal error; request id %s", rs->id);
+    } else {
+        pm_strbuf_append_json_str(&resp->body, err->message);
+    }
+    pm_strbuf_append_str(&resp->body, "\"}");
+}
+
+static void add_common_headers(struct pm_http *h, struct MHD_Response *r,
+                               const struct pm_response *resp, struct MHD_Connection *conn)
+{
+    if (resp->content_type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->content_type);
+    if (resp->etag[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, resp->etag);
+    if (resp->cache_control)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, resp->cache_control);
+    if (resp->status == 405 || resp->status == 204)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
+                                resp->allow ? resp->allow : "GET, HEAD, OPTIONS");
+    if (resp->status == 503)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept");
+    MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+    /* CORS (Fetch standard): simple requests and preflight. */
+    MHD_add_response_header(r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, h->cors_origin);
+    MHD_add_response_header(r, "Access-Control-Expose-Headers", "ETag");
+    if (resp->status == 204) {
+        const char *req_headers = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                              "Access-Control-Request-Headers");
+        MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
+        MHD_add_response_header(r, "Access-Control-Allow-Headers",
+                                req_headers && pm_utf8_valid(req_headers, strlen(req_headers))
+                                    ? req_headers
+                                    : "Accept, If-None-Match");
+        MHD_add_response_header(r, "Access-Control-Max-Age", "86400");
+    }
+}
+
+static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char *url,
+                              const char *method, const char *version, const char *upload_data,
+                              size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    (void)upload_data;
+    struct pm_http *h = cls;
+    struct req_state *rs = *con_cls;
+    if (!rs) {
+        rs = pm_calloc(1, sizeof *rs);
+        snprintf(rs->id, sizeof rs->id, "%lu", atomic_fetch_add(&request_counter, 1) + 1);
+        clock_gettime(CLOCK_MONOTONIC, &rs->start);
+        snprintf(rs->method, sizeof rs->method, "%s", method);
+        snprintf(rs->path, sizeof rs->path, "%s", url);
+        *con_cls = rs;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        /* No resource takes a body: read and drop it, then answer 405 below. */
+        rs->has_body = 1;
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+
+    struct args_collect args = {.n = 0};
+    struct pm_error err = {0};
+    struct pm_response resp;
+    pm_response_init(&resp);
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &args);
+    struct pm_request req = {
+        .method = method_of(method),
+        .path = url,
+        .args = args.kv,
+        .n_args = args.n,
+        .accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT),
+        .if_none_match =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH),
+        .host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+        .request_id = rs->id,
+    };
+    int rc;
+    if (!pm_utf8_valid(url, strlen(url)))
+        rc = pm_error_set(&err, 400, "InvalidRequest", "the path is not valid UTF-8");
+    else if (args.overflow)
+        rc = pm_error_set(&err, 400, "InvalidParameterValue",
+                          "more than %d query parameters", MAX_ARGS);
+    else if (args.bad_utf8)
+        rc = pm_error_set(&err, 400, "InvalidParameterValue",
+                          "a query parameter is not valid UTF-8 after percent-decoding");
+    else if (args.empty_key)
+        rc = pm_error_set(&err, 400, "InvalidParameterValue",
+                          "a query parameter has no name");
+    else
+        rc = pm_api_handle(h->api, &req, &resp, &err);
+    if (rc)
+        render_error(&resp, &err, rs);
+
+    struct MHD_Response *r;
+    if (resp.stream.read) {
+        struct pm_stream *s = pm_malloc(sizeof *s);
+        *s = resp.stream;
+        r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_reader, s,
+                                              stream_free);
+    } else {
+        size_t len = resp.body.len;
+        char *body = pm_strbuf_take(&resp.body);
+        r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+    }
+    add_common_headers(h, r, &resp, conn);
+    rs->status = resp.status;
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)resp.status, r);
+    MHD_destroy_response(r);
+    pm_response_fini(&resp);
+    return ret;
+}
+
+static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                      enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    struct req_state *rs = *con_cls;
+    if (!rs)
+        return;
+    struct timespec end;
+    clock_gettime(CLOCK_MONOTONIC, &end);
+    double ms = (double)(end.tv_sec - rs->start.tv_sec) * 1e3 +
+                (double)(end.tv_nsec - rs->start.tv_nsec) / 1e6;
+    pm_log(PM_LOG_INFO, "request=%s method=%s path=\"%s\" status=%d ms=%.2f%s", rs->id,
+           rs->method, rs->path, rs->status, ms,
+           toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
+    free(rs);
+    *con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t len = strlen(msg);
+    while (len && msg[len - 1] == '\n')
+        msg[--len] = '\0';
+    pm_log(PM_LOG_WARN, "msg=\"libmicrohttpd: %s\"", msg);
+}
+
+struct pm_http *pm_http_start(struct pm_api *api, const struct pm_http_config *cfg,
+                              struct pm_error *err)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                     MHD_USE_ITC;
+    if (strchr(cfg->bind, ':')) {
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)cfg->port);
+        if (inet_pton(AF_INET6, cfg->bind, &a6->sin6_addr) != 1)
+            goto bad_addr;
+        flags |= MHD_USE_IPv6;
+    } else {
+        struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)cfg->port);
+        if (inet_pton(AF_INET, cfg->bind, &a4->sin_addr) != 1)
+            goto bad_addr;
+    }
+    struct pm_http *h = pm_calloc(1, sizeof *h);
+    h->api = api;
+    h->cors_origin = pm_strdup(cfg->cors_origin ? cfg->cors_origin : "*");
+    unsigned threads = cfg->threads ? cfg->threads : 1;
+    h->daemon = MHD_start_daemon(
+        flags, (uint16_t)cfg->port, NULL, NULL, answer, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+        NULL, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024, MHD_OPTION_END);
+    if (!h->daemon) {
+        free(h->cors_origin);
+        free(h);
+        pm_error_set(err, 500, "ServerError",
+                     "cannot listen on %s port %u (in use, or not an address of this machine?)",
+                     cfg->bind, cfg->port);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    h->port = info ? info->port : cfg->port;
+    pm_log(PM_LOG_INFO, "msg=\"listening on http://%s%s%s:%u/\" threads=%u",
+           strchr(cfg->bind, ':') ? "[" : "", cfg->bind, strchr(cfg->bind, ':') ? "]" : "",
+           h->port, threads);
+    return h;
+bad_addr:
+    pm_error_set(err, 400, "InvalidParameterValue", "--bind: '%s' is not an IP address",
+                 cfg->bind);
+    return NULL;
+}
+
+unsigned pm_http_port(const struct pm_http *h)
+{
+    return h->port;
+}
+
+void pm_http_stop(struct pm_http *h, unsigned grace_ms)
+{
+    if (!h)
+        return;
+    MHD_quiesce_daemon(h->daemon);
+    for (unsigned waited = 0; waited < grace_ms; waited += 10) {
+        const union MHD_DaemonInfo *info =
+            MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+        if (!info || info->num_connections == 0)
+            break;
+        usleep(10 * 1000);
+    }
+    MHD_stop_daemon(h->daemon);
+    free(h->cors_origin);
+    free(h);
+}

@@ -1,0 +1,512 @@
+/*
+ * The loader: CSV files → a new SpatiaLite database, all or nothing.
+ *
+ * The database is defined by the SQL files of sql/, embedded in the binary at build time:
+ * schema.sql (tables), load_spec.sql (which CSV files and columns are read), checks.sql
+ * (problems in the rows as read), load.sql (rows into tables, geocoding, geometries),
+ * collections.sql (the API's catalog), finish.sql (extents), checks_after.sql (problems in
+ * the loaded tables) and warnings.sql (what is reported but does not fail the load). This
+ * file only reads CSV (with libcsv), runs those files in order and collects their reports.
+ *
+ * The new database is written to "<db>.loading-<pid>" and renamed over <db> only after every
+ * check passed and the file was synced; on any failure it is removed and <db> is untouched.
+ */
+#include "spatialite.h"
+
+#include "query/query.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <sqlite3.h>
+/* spatialite.h needs sqlite3.h first */
+#include <spatialite.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+extern const unsigned char pm_sql_schema[], pm_sql_load_spec[], pm_sql_checks[], pm_sql_load[],
+    pm_sql_collections[], pm_sql_finish[], pm_sql_checks_after[], pm_sql_warnings[];
+#define SQL(name) ((const char *)pm_sql_##name)
+
+#define MAX_REPORTED 500
+
+/* State of one load: the connection, the problems found so far and where they go. */
+struct loader {
+    sqlite3 *db;
+    FILE *out, *report;
+    size_t n_problems;
+    uint64_t hash; /* of every byte read: the data_version of the result */
+};
+
+static void problem(struct loader *ld, const char *file, long line, const char *column,
+                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void problem(struct loader *ld, const char *file, long line, const char *column,
+                    const char *fmt, ...)
+{
+    if (ld->n_problems++ >= MAX_REPORTED)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    if (line > 0)
+        fprintf(ld->report, "%s:%ld: ", file, line);
+    else
+        fprintf(ld->report, "%s: ", file);
+    if (column)
+        fprintf(ld->report, "%s: ", column);
+    vfprintf(ld->report, fmt, ap);
+    fputc('\n', ld->report);
+    va_end(ap);
+}
+
+/* SQL functions pm_date_first(x) and pm_date_last(x): the first and last day a partial
+ * ISO date stands for, NULL for NULL (sql/checks.sql has made sure the dates parse). */
+static void date_bound(sqlite3_context *ctx, int argc, sqlite3_value **argv, int last)
+{
+    (void)argc;
+    const char *s = (const char *)sqlite3_value_text(argv[0]);
+    struct pm_day first, end;
+    char out[PM_DAY_STR];
+    if (!s || pm_date_parse_partial(s, &first, &end)) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    pm_day_format(last ? &end : &first, out);
+    sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
+}
+
+static void date_first_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    date_bound(ctx, argc, argv, 0);
+}
+
+static void date_last_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    date_bound(ctx, argc, argv, 1);
+}
+
+/* Run every statement of an SQL text. A statement that returns 4 columns is a check: each
+ * row it returns is a problem (file, line, column, message), reported with `prefix`. Returns
+ * -1 on an SQL error (reported), else 0. */
+static int run_sql(struct loader *ld, const char *name, const char *sql, const char *prefix)
+{
+    const char *tail = sql;
+    while (*tail) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(ld->db, tail, -1, &st, &tail) != SQLITE_OK) {
+            problem(ld, name, 0, NULL, "SQL error: %s", sqlite3_errmsg(ld->db));
+            return -1;
+        }
+        if (!st)
+            continue; /* whitespace or a comment */
+        int is_check = sqlite3_column_count(st) == 4 && sqlite3_stmt_readonly(st);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (!is_check)
+                continue;
+            const char *file = (const char *)sqlite3_column_text(st, 0);
+            long line = (long)sqlite3_column_int64(st, 1);
+            const char *col = (const char *)sqlite3_column_text(st, 2);
+            const char *msg = (const char *)sqlite3_column_text(st, 3);
+            if (prefix) {
+                fprintf(ld->out, "%s: %s:%ld: %s: %s\n", prefix, file ? file : "?", line,
+                        col ? col : "?", msg ? msg : "?");
+            } else {
+                problem(ld, file ? file : "?", line, col, "%s", msg ? msg : "(no message)");
+            }
+        }
+        if (rc != SQLITE_DONE) {
+            problem(ld, name, 0, NULL, "SQL error: %s", sqlite3_errmsg(ld->db));
+            sqlite3_finalize(st);
+            return -1;
+        }
+        sqlite3_finalize(st);
+    }
+    return 0;
+}
+
+/* --- CSV reading ---------------------------------------------------------------------- */
+
+/* One CSV file being read: the header, the current record, and where it goes. */
+struct csv_file {
+    struct loader *ld;
+    const char *name;
+    long line;       /* the physical line being fed */
+    long rec_line;   /* the line the current record started on */
+    int need_start;  /* the next non-newline byte starts a record */
+    int header_done;
+    size_t n_cols;   /* fields in the header */
+    int *map;        /* header field i → bind index in the INSERT, or -1 */
+    char **fields;   /* the current record's fields */
+    size_t n_fields, cap_fields;
+    size_t n_spec;
+    char **spec_cols;
+    int *spec_required;
+    sqlite3_stmt *insert;
+    long n_rows;
+    int failed; /* an SQL error stops the file */
+};
+
+static void on_field(void *data, size_t len, void *ctx)
+{
+    struct csv_file *f = ctx;
+    if (f->n_fields == f->cap_fields) {
+        f->cap_fields = f->cap_fields ? f->cap_fields * 2 : 16;
+        f->fields = pm_realloc(f->fields, f->cap_fields * sizeof *f->fields);
+    }
+    f->fields[f->n_fields++] = pm_strndup(data ? data : "", len);
+}
+
+static void header_record(struct csv_file *f)
+{
+    struct loader *ld = f->ld;
+    f->n_cols = f->n_fields;
+    f->map = pm_calloc(f->n_cols, sizeof *f->map);
+    int *seen = pm_calloc(f->n_spec, sizeof *seen);
+    for (size_t i = 0; i < f->n_cols; i++) {
+        const char *h = f->fields[i];
+        /* A UTF-8 byte order mark before the first name is not part of it. */
+        if (i == 0 && !strncmp(h, "\xEF\xBB\xBF", 3))
+            h += 3;
+        f->map[i] = -1;
+        for (size_t k = 0; k < f->n_spec; k++)
+            if (!strcmp(h, f->spec_cols[k])) {
+                if (seen[k])
+                    problem(ld, f->name, f->rec_line, h, "column given twice in the header");
+                seen[k] = 1;
+                f->map[i] = (int)k;
+            }
+        if (f->map[i] < 0) {
+            struct pm_strbuf known;
+            pm_strbuf_init(&known);
+            for (size_t k = 0; k < f->n_spec; k++)
+                pm_strbuf_appendf(&known, "%s%s", k ? ", " : "", f->spec_cols[k]);
+            problem(ld, f->name, f->rec_line, h, "unknown column; expected some of: %s",
+                    known.data);
+            pm_strbuf_fini(&known);
+        }
+    }
+    for (size_t k = 0; k < f->n_spec; k++)
+        if (f->spec_required[k] && !seen[k])
+            problem(ld, f->name, f->rec_line, f->spec_cols[k], "required column is missing");
+    free(seen);
+}
+
+static void data_record(struct csv_file *f)
+{
+    struct loader *ld = f->ld;
+    if (f->n_fields != f->n_cols) {
+        problem(ld, f->name, f->rec_line, NULL,
+                "expected %zu fields as in the header, got %zu (a quote or comma missing?)",
+                f->n_cols, f->n_fields);
+        return;
+    }
+    if (f->failed)
+        return;
+    sqlite3_reset(f->insert);
+    sqlite3_clear_bindings(f->insert);
+    sqlite3_bind_int64(f->insert, 1, f->rec_line);
+    for (size_t i = 0; i < f->n_fields; i++) {
+        const char *v = f->fields[i];
+        size_t len = strlen(v);
+        if (f->map[i] < 0)
+            continue;
+        if (!pm_utf8_valid(v, len)) {
+            problem(ld, f->name, f->rec_line, f->spec_cols[f->map[i]], "not valid UTF-8");
+            continue;
+        }
+        if (len)
+            sqlite3_bind_text(f->insert, f->map[i] + 2, v, (int)len, SQLITE_TRANSIENT);
+    }
+    if (sqlite3_step(f->insert) != SQLITE_DONE) {
+        problem(ld, f->name, f->rec_line, NULL, "cannot store the row: %s",
+                sqlite3_errmsg(ld->db));
+        f->failed = 1;
+    }
+    f->n_rows++;
+}
+
+static void on_record(int c, void *ctx)
+{
+    (void)c;
+    struct csv_file *f = ctx;
+    if (!f->header_done) {
+        header_record(f);
+        f->header_done = 1;
+    } else {
+        data_record(f);
+    }
+    for (size_t i = 0; i < f->n_fields; i++)
+        free(f->fields[i]);
+    f->n_fields = 0;
+    f->need_start = 1;
+}
+
+/* Read one CSV file into TEMP table csv_<tbl> with the spec's columns. */
+static int read_csv(struct loader *ld, const char *dir, const char *file, const char *tbl,
+                    char **cols, int *required, size_t n_spec)
+{
+    struct csv_file f = {.ld = ld, .name = file, .line = 1, .need_start = 1};
+    struct csv_parser parser;
+    struct pm_strbuf sql;
+    int rc = -1;
+    char *path = pm_asprintf("%s/%s", dir, file);
+    FILE *in = fopen(path, "rb");
+    size_t before = ld->n_problems;
+
+    f.spec_cols = cols;
+    f.spec_required = required;
+    f.n_spec = n_spec;
+    pm_strbuf_init(&sql);
+    if (!in) {
+        problem(ld, path, 0, NULL, "cannot read: %s", strerror(errno));
+        free(path);
+        return -1;
+    }
+    pm_strbuf_appendf(&sql, "CREATE TEMP TABLE csv_%s (line INTEGER", tbl);
+    for (size_t k = 0; k < n_spec; k++)
+        pm_strbuf_appendf(&sql, ", \"%s\" TEXT", cols[k]);
+    pm_strbuf_append_str(&sql, ")");
+    if (sqlite3_exec(ld->db, sql.data, NULL, NULL, NULL) != SQLITE_OK) {
+        problem(ld, file, 0, NULL, "SQL error: %s", sqlite3_errmsg(ld->db));
+        goto done;
+    }
+    pm_strbuf_reset(&sql);
+    pm_strbuf_appendf(&sql, "INSERT INTO csv_%s VALUES (?", tbl);
+    for (size_t k = 0; k < n_spec; k++)
+        pm_strbuf_append_str(&sql, ", ?");
+    pm_strbuf_append_str(&sql, ")");
+    if (sqlite3_prepare_v2(ld->db, sql.data, -1, &f.insert, NULL) != SQLITE_OK) {
+        problem(ld, file, 0, NULL, "SQL error: %s", sqlite3_errmsg(ld->db));
+        goto done;
+    }
+
+    /* Bytes are fed one at a time so that every record knows the line it starts on, even
+     * when quoted fields span lines. */
+    csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
+    int c;
+    while ((c = getc(in)) != EOF) {
+        char ch = (char)c;
+        ld->hash = pm_fnv1a(ld->hash, &ch, 1);
+        if (f.need_start && ch != '\n' && ch != '\r') {
+            f.rec_line = f.line;
+            f.need_start = 0;
+        }
+        if (csv_parse(&parser, &ch, 1, on_field, on_record, &f) != 1) {
+            problem(ld, file, f.line, NULL, "malformed CSV: %s (a stray quote?)",
+                    csv_strerror(csv_error(&parser)));
+            csv_free(&parser);
+            goto done;
+        }
+        if (ch == '\n')
+            f.line++;
+    }
+    if (ferror(in)) {
+        problem(ld, file, f.line, NULL, "read error: %s", strerror(errno));
+    } else if (csv_fini(&parser, on_field, on_record, &f) != 0) {
+        problem(ld, file, f.rec_line, NULL, "malformed CSV: %s (a quoted field never ends)",
+                csv_strerror(csv_error(&parser)));
+    } else if (!f.header_done) {
+        problem(ld, file, 1, NULL, "empty file: expected a header row");
+    }
+    csv_free(&parser);
+    if (ld->n_problems == before)
+        rc = 0;
+    fprintf(ld->out, "read %s: %ld rows\n", file, f.n_rows);
+done:
+    sqlite3_finalize(f.insert);
+    for (size_t i = 0; i < f.n_fields; i++)
+        free(f.fields[i]);
+    free(f.fields);
+    free(f.map);
+    pm_strbuf_fini(&sql);
+    fclose(in);
+    free(path);
+    return rc;
+}
+
+/* Read every file named in load_columns, in order. */
+static int read_all_csv(struct loader *ld, const char *dir)
+{
+    sqlite3_stmt *files, *cols;
+    int rc = 0;
+    if (sqlite3_prepare_v2(ld->db,
+                           "SELECT file, tbl FROM load_columns GROUP BY file ORDER BY min(ord)",
+                           -1, &files, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(ld->db,
+                           "SELECT col, required FROM load_columns WHERE file = ? ORDER BY rowid",
+                           -1, &cols, NULL) != SQLITE_OK) {
+        problem(ld, "sql/load_spec.sql", 0, NULL, "SQL error: %s", sqlite3_errmsg(ld->db));
+        return -1;
+    }
+    while (sqlite3_step(files) == SQLITE_ROW) {
+        char *file = pm_strdup((const char *)sqlite3_column_text(files, 0));
+        char *tbl = pm_strdup((const char *)sqlite3_column_text(files, 1));
+        char **names = NULL;
+        int *required = NULL;
+        size_t n = 0;
+        sqlite3_bind_text(cols, 1, file, -1, SQLITE_STATIC);
+        while (sqlite3_step(cols) == SQLITE_ROW) {
+            names = pm_realloc(names, (n + 1) * sizeof *names);
+            required = pm_realloc(required, (n + 1) * sizeof *required);
+            names[n] = pm_strdup((const char *)sqlite3_column_text(cols, 0));
+            required[n] = sqlite3_column_int(cols, 1);
+            n++;
+        }
+        sqlite3_reset(cols);
+        if (read_csv(ld, dir, file, tbl, names, required, n))
+            rc = -1;
+        for (size_t i = 0; i < n; i++)
+            free(names[i]);
+        free(names);
+        free(required);
+        free(file);
+        free(tbl);
+    }
+    sqlite3_finalize(files);
+    sqlite3_finalize(cols);
+    return rc;
+}
+
+/* --- the load as a whole --------------------------------------------------------------- */
+
+static int sync_path(const char *path, int flags)
+{
+    int fd = open(path, flags);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+static void print_counts(struct loader *ld)
+{
+    static const char *const tables[] = {"countries",    "regions",     "gazetteer",
+                                         "cities",       "partnerships", "initiatives",
+                                         "memberships",  "pilot_activities", "events"};
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        char *sql = pm_asprintf("SELECT count(*) FROM %s", tables[i]);
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(ld->db, sql, -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            fprintf(ld->out, "loaded %s: %lld rows\n", tables[i], sqlite3_column_int64(st, 0));
+        sqlite3_finalize(st);
+        free(sql);
+    }
+}
+
+static int write_meta(struct loader *ld)
+{
+    char version[17], stamp[32];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    ld->hash = pm_fnv1a(ld->hash, SQL(schema), strlen(SQL(schema)));
+    ld->hash = pm_fnv1a(ld->hash, SQL(collections), strlen(SQL(collections)));
+    snprintf(version, sizeof version, "%016llx", (unsigned long long)ld->hash);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(ld->db,
+                           "INSERT INTO meta (key, value) VALUES ('schema_version', ?1), "
+                           "('data_version', ?2), ('loaded_at', ?3)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, PM_SCHEMA_VERSION, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, stamp, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int pm_spatialite_load(const char *db_path, const char *data_dir, FILE *out, FILE *report)
+{
+    struct loader ld = {.out = out, .report = report, .hash = PM_FNV_INIT};
+    char *tmp = pm_asprintf("%s.loading-%ld", db_path, (long)getpid());
+    void *cache = NULL;
+    int ok = 0;
+    struct stat sb;
+
+    if (stat(data_dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        fprintf(report, "%s: not a directory of CSV files\n", data_dir);
+        free(tmp);
+        return -1;
+    }
+    unlink(tmp);
+    if (sqlite3_open_v2(tmp, &ld.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+        SQLITE_OK) {
+        fprintf(report, "%s: cannot create: %s\n", tmp, sqlite3_errmsg(ld.db));
+        goto cleanup;
+    }
+    cache = spatialite_alloc_connection();
+    spatialite_init_ex(ld.db, cache, 0);
+    sqlite3_create_function(ld.db, "pm_date_first", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                            date_first_fn, NULL, NULL);
+    sqlite3_create_function(ld.db, "pm_date_last", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                            date_last_fn, NULL, NULL);
+    /* The file is private until renamed, so no journal is needed: a crash leaves only a
+     * stray .loading file, never a damaged database at db_path. */
+    sqlite3_exec(ld.db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF", NULL, NULL,
+                 NULL);
+    if (sqlite3_exec(ld.db, "SELECT InitSpatialMetadata(1); BEGIN", NULL, NULL, NULL) !=
+        SQLITE_OK) {
+        fprintf(report, "%s: cannot initialise SpatiaLite: %s\n", tmp, sqlite3_errmsg(ld.db));
+        goto cleanup;
+    }
+    if (run_sql(&ld, "sql/schema.sql", SQL(schema), NULL) ||
+        run_sql(&ld, "sql/load_spec.sql", SQL(load_spec), NULL))
+        goto failed;
+    if (read_all_csv(&ld, data_dir) || ld.n_problems)
+        goto failed;
+    if (run_sql(&ld, "sql/checks.sql", SQL(checks), NULL) || ld.n_problems)
+        goto failed;
+    if (run_sql(&ld, "sql/load.sql", SQL(load), NULL) ||
+        run_sql(&ld, "sql/collections.sql", SQL(collections), NULL) ||
+        run_sql(&ld, "sql/finish.sql", SQL(finish), NULL) ||
+        run_sql(&ld, "sql/checks_after.sql", SQL(checks_after), NULL) || ld.n_problems)
+        goto failed;
+    run_sql(&ld, "sql/warnings.sql", SQL(warnings), "warning");
+    if (write_meta(&ld) || sqlite3_exec(ld.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        fprintf(report, "%s: cannot commit: %s\n", tmp, sqlite3_errmsg(ld.db));
+        goto cleanup;
+    }
+    print_counts(&ld);
+    if (sqlite3_close(ld.db) != SQLITE_OK) {
+        fprintf(report, "%s: cannot close: %s\n", tmp, sqlite3_errmsg(ld.db));
+        goto cleanup;
+    }
+    ld.db = NULL;
+    /* Durable before visible: sync the file, rename it into place, sync the directory. */
+    char *dir_copy = pm_strdup(db_path);
+    if (sync_path(tmp, O_RDONLY) != 0 || rename(tmp, db_path) != 0) {
+        fprintf(report, "%s: cannot put the new database in place: %s\n", db_path,
+                strerror(errno));
+        free(dir_copy);
+        goto cleanup;
+    }
+    sync_path(dirname(dir_copy), O_RDONLY | O_DIRECTORY);
+    free(dir_copy);
+    fprintf(out, "wrote %s\n", db_path);
+    ok = 1;
+    goto cleanup;
+
+failed:
+    if (ld.n_problems > MAX_REPORTED)
+        fprintf(report, "... and %zu more problems\n", ld.n_problems - MAX_REPORTED);
+    fprintf(report, "load failed: %zu problem%s; %s was not changed\n", ld.n_problems,
+            ld.n_problems == 1 ? "" : "s", db_path);
+cleanup:
+    if (ld.db)
+        sqlite3_close_v2(ld.db);
+    if (cache)
+        spatialite_cleanup_ex(cache);
+    if (!ok)
+        unlink(tmp);
+    free(tmp);
+    return ok ? 0 : -1;
+}

@@ -1,0 +1,124 @@
+/*
+ * store: the storage interface the API reads through — the collection catalog, sessions,
+ * cursors and feature rows, behind a table of function pointers (after Redis's connection
+ * type). A backend (store/spatialite/) embeds struct pm_store first in its own struct.
+ *
+ * Threads: the catalog is read-only after open and may be read from any thread. A session
+ * belongs to one thread at a time: borrow it, use it, release it; a cursor belongs to its
+ * session. Borrowing never blocks — when none is free it fails with 503.
+ */
+#ifndef PM_STORE_H
+#define PM_STORE_H
+
+#include "query/query.h"
+#include "util/util.h"
+
+enum pm_prop_type { PM_PROP_STRING, PM_PROP_INTEGER, PM_PROP_NUMBER, PM_PROP_DATE };
+
+struct pm_property {
+    char *name;
+    enum pm_prop_type type;
+    char *description;
+};
+
+/* An equality filter parameter and the columns it matches (any of them). */
+struct pm_filter_def {
+    char *param;
+    char *columns; /* comma-separated view columns: catalog identifiers */
+    char *description;
+};
+
+struct pm_collection {
+    char *id;
+    char *title;
+    char *description;
+    char *base_table;        /* the table whose R*Tree idx_<base_table>_geom indexes it */
+    char *view;              /* the view the features are read from */
+    char *geometry_type;     /* "Point", "LineString" */
+    char *temporal_property; /* the property datetime applies to, or NULL */
+    int has_extent;
+    double extent[4]; /* xmin, ymin, xmax, ymax */
+    char *tmin, *tmax;       /* temporal extent (days) or NULL */
+    struct pm_property *props;
+    size_t n_props;
+    struct pm_filter_def *filters;
+    size_t n_filters;
+    const char **filter_names; /* the params of `filters`, for pm_items_params_parse */
+};
+
+struct pm_catalog {
+    struct pm_collection *collections;
+    size_t n;
+    char *data_version; /* changes with every load of different data: part of every ETag */
+    char *loaded_at;
+};
+
+const struct pm_collection *pm_catalog_find(const struct pm_catalog *cat, const char *id);
+/* Free everything the catalog owns (not the struct itself). Accepts NULL. */
+void pm_catalog_fini(struct pm_catalog *cat);
+
+enum pm_value_type { PM_VALUE_NULL, PM_VALUE_INT, PM_VALUE_REAL, PM_VALUE_TEXT };
+
+struct pm_value {
+    enum pm_value_type type;
+    long long i;
+    double r;
+    const char *s; /* UTF-8, valid until the next cursor step */
+};
+
+/* One feature as the store returns it. Every pointer is owned by the cursor and valid until
+ * the next pm_cursor_next or pm_cursor_close. values has the collection's n_props entries. */
+struct pm_feature_row {
+    const char *id;
+    const char *geometry; /* GeoJSON geometry text, or NULL */
+    struct pm_value *values;
+};
+
+struct pm_store;
+struct pm_session;
+struct pm_cursor;
+
+struct pm_store_ops {
+    int (*session_borrow)(struct pm_store *st, struct pm_session **out, struct pm_error *err);
+    void (*session_release)(struct pm_session *s);
+    int (*items_count)(struct pm_session *s, const struct pm_collection *c,
+                       const struct pm_items_params *p, long long *out, struct pm_error *err);
+    int (*items_open)(struct pm_session *s, const struct pm_collection *c,
+                      const struct pm_items_params *p, long limit, long offset,
+                      struct pm_cursor **out, struct pm_error *err);
+    int (*feature_open)(struct pm_session *s, const struct pm_collection *c, const char *id,
+                        struct pm_cursor **out, struct pm_error *err);
+    int (*cursor_next)(struct pm_cursor *cur, struct pm_feature_row *row, struct pm_error *err);
+    void (*cursor_close)(struct pm_cursor *cur);
+    void (*close)(struct pm_store *st);
+};
+
+struct pm_store {
+    const struct pm_store_ops *ops;
+    struct pm_catalog catalog;
+};
+
+/* Borrow a session: 0, or -1 with err 503 when every session is in use. */
+int pm_store_borrow(struct pm_store *st, struct pm_session **out, struct pm_error *err);
+/* Give a session back. Accepts NULL. */
+void pm_store_release(struct pm_store *st, struct pm_session *s);
+/* numberMatched of an items query (limit and offset ignored). */
+int pm_store_count(struct pm_store *st, struct pm_session *s, const struct pm_collection *c,
+                   const struct pm_items_params *p, long long *out, struct pm_error *err);
+/* Open a cursor over the features of an items query, ordered by id, from `offset`, at most
+ * `limit` rows. The cursor must be closed before its session is released. */
+int pm_store_items(struct pm_store *st, struct pm_session *s, const struct pm_collection *c,
+                   const struct pm_items_params *p, long limit, long offset,
+                   struct pm_cursor **out, struct pm_error *err);
+/* A cursor over the one feature with this id (no row if there is none). */
+int pm_store_feature(struct pm_store *st, struct pm_session *s, const struct pm_collection *c,
+                     const char *id, struct pm_cursor **out, struct pm_error *err);
+/* 1 with a row, 0 at the end, -1 with err on failure. */
+int pm_cursor_next(struct pm_store *st, struct pm_cursor *cur, struct pm_feature_row *row,
+                   struct pm_error *err);
+/* Accepts NULL. */
+void pm_cursor_close(struct pm_store *st, struct pm_cursor *cur);
+/* Close the store and free everything. Accepts NULL. No session may be borrowed. */
+void pm_store_close(struct pm_store *st);
+
+#endif

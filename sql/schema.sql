@@ -1,0 +1,158 @@
+-- partnermap database schema: the one definition of the database.
+--
+-- Every table that holds data has a `source` column (URL or path of what the row was read
+-- from) and a `verification` column: 'sourced' when a source other than the founding
+-- document states the fact, 'unverified' when only the founding document or a weak source
+-- does. Unknown values stay NULL; nothing is filled in by guesswork.
+--
+-- Geometries are SRID 4326, x = longitude, y = latitude. Dates are ISO 8601 text exactly as
+-- precise as the source ('1979', '1979-05', '1979-05-01'); each dated table also keeps the
+-- first and last day the partial date stands for (`*_first`, `*_last`, computed at load) so
+-- that datetime filters compare whole days.
+--
+-- `partnermap load` runs this file on an empty SpatiaLite database (after
+-- InitSpatialMetadata), then fills the tables from geodata/*.csv through sql/load.sql.
+
+CREATE TABLE meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE countries (
+    code TEXT PRIMARY KEY CHECK (length(code) = 2 AND code = upper(code)),
+    name_en TEXT NOT NULL,
+    name_local TEXT,
+    source TEXT NOT NULL
+);
+
+CREATE TABLE regions (
+    id TEXT PRIMARY KEY,
+    country TEXT NOT NULL REFERENCES countries (code),
+    admin1 TEXT,
+    name_en TEXT NOT NULL,
+    name_local TEXT,
+    source TEXT NOT NULL
+);
+
+CREATE TABLE gazetteer (
+    geonames_id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    name_zh TEXT,
+    name_ja TEXT,
+    country TEXT NOT NULL,
+    admin1 TEXT,
+    feature_code TEXT,
+    population INTEGER,
+    lon REAL NOT NULL CHECK (lon BETWEEN -180 AND 180),
+    lat REAL NOT NULL CHECK (lat BETWEEN -90 AND 90)
+);
+CREATE INDEX gazetteer_name ON gazetteer (country, name);
+
+CREATE TABLE cities (
+    id TEXT PRIMARY KEY,
+    country TEXT NOT NULL REFERENCES countries (code),
+    region TEXT REFERENCES regions (id),
+    level TEXT NOT NULL,
+    name_en TEXT NOT NULL,
+    name_zh TEXT,
+    name_ja TEXT,
+    name_local TEXT,
+    geonames_id INTEGER,
+    population INTEGER,
+    geocode_method TEXT,
+    geocode_confidence TEXT,
+    source TEXT NOT NULL,
+    verification TEXT NOT NULL CHECK (verification IN ('sourced', 'unverified')),
+    notes TEXT,
+    lon REAL,
+    lat REAL,
+    geojson TEXT
+);
+
+CREATE TABLE partnerships (
+    id TEXT PRIMARY KEY,
+    cn_city TEXT NOT NULL REFERENCES cities (id),
+    jp_city TEXT NOT NULL REFERENCES cities (id),
+    kind TEXT NOT NULL,
+    level TEXT NOT NULL,
+    established TEXT,
+    established_marks TEXT,
+    established_first TEXT,
+    established_last TEXT,
+    source TEXT NOT NULL,
+    verification TEXT NOT NULL CHECK (verification IN ('sourced', 'unverified')),
+    notes TEXT,
+    geojson TEXT,
+    UNIQUE (cn_city, jp_city)
+);
+CREATE INDEX partnerships_jp ON partnerships (jp_city);
+
+CREATE TABLE initiatives (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    adopted TEXT,
+    venue_city TEXT REFERENCES cities (id),
+    url TEXT,
+    source TEXT NOT NULL,
+    verification TEXT NOT NULL CHECK (verification IN ('sourced', 'unverified')),
+    notes TEXT
+);
+
+CREATE TABLE memberships (
+    id TEXT PRIMARY KEY,
+    initiative TEXT NOT NULL REFERENCES initiatives (id),
+    city TEXT NOT NULL REFERENCES cities (id),
+    role TEXT NOT NULL,
+    since TEXT,
+    since_first TEXT,
+    since_last TEXT,
+    evidence TEXT,
+    source TEXT NOT NULL,
+    verification TEXT NOT NULL CHECK (verification IN ('sourced', 'unverified')),
+    notes TEXT,
+    geojson TEXT
+);
+
+CREATE TABLE pilot_activities (
+    id TEXT PRIMARY KEY,
+    initiative TEXT NOT NULL REFERENCES initiatives (id),
+    city TEXT NOT NULL REFERENCES cities (id),
+    category TEXT NOT NULL,
+    theme TEXT,
+    title TEXT NOT NULL,
+    period_start TEXT,
+    period_end TEXT,
+    period_first TEXT,
+    period_last TEXT,
+    status TEXT,
+    details TEXT,
+    source TEXT NOT NULL,
+    verification TEXT NOT NULL CHECK (verification IN ('sourced', 'unverified')),
+    notes TEXT,
+    geojson TEXT
+);
+
+CREATE TABLE events (
+    id TEXT PRIMARY KEY,
+    initiative TEXT NOT NULL REFERENCES initiatives (id),
+    title TEXT NOT NULL,
+    type TEXT NOT NULL,
+    start_date TEXT,
+    end_date TEXT,
+    date_first TEXT,
+    date_last TEXT,
+    host_city TEXT REFERENCES cities (id),
+    participants TEXT,
+    source TEXT NOT NULL,
+    verification TEXT NOT NULL CHECK (verification IN ('sourced', 'unverified')),
+    notes TEXT,
+    geojson TEXT
+);
+
+-- Geometry columns and their R*Tree indexes; the items queries use the index tables
+-- (idx_<table>_geom) directly for bbox searches.
+SELECT AddGeometryColumn('cities', 'geom', 4326, 'POINT', 'XY');
+SELECT AddGeometryColumn('partnerships', 'geom', 4326, 'LINESTRING', 'XY');
+SELECT AddGeometryColumn('memberships', 'geom', 4326, 'POINT', 'XY');
+SELECT AddGeometryColumn('pilot_activities', 'geom', 4326, 'POINT', 'XY');
+SELECT AddGeometryColumn('events', 'geom', 4326, 'POINT', 'XY');
