@@ -127,12 +127,12 @@ int pm_config_parse(int argc, char **argv, struct pm_config *cfg)
         }
         if (a[0] != '-')
             return fail(cmd, "unexpected argument '%s'", a);
-        int takes_value = cfg->command != PM_CMD_NONE &&
-                          (!strcmp(a, "--db") ||
-                           (cfg->command == PM_CMD_SERVE &&
-                            (!strcmp(a, "--bind") || !strcmp(a, "--port") ||
-                             !strcmp(a, "--threads") || !strcmp(a, "--sessions") ||
-                             !strcmp(a, "--base-url") || !strcmp(a, "--cors-origin"))));
+        int takes_value =
+            cfg->command != PM_CMD_NONE &&
+            (!strcmp(a, "--db") || (cfg->command == PM_CMD_SERVE &&
+                                    (!strcmp(a, "--bind") || !strcmp(a, "--port") ||
+                                     !strcmp(a, "--threads") || !strcmp(a, "--sessions") ||
+                                     !strcmp(a, "--base-url") || !strcmp(a, "--cors-origin"))));
         if (!takes_value)
             return fail(cmd, "unknown option '%s'", a);
         if (!v)

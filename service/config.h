@@ -10,13 +10,13 @@ enum pm_command { PM_CMD_NONE, PM_CMD_LOAD, PM_CMD_SERVE };
 struct pm_config {
     enum pm_command command;
     int help, version;
-    const char *db;       /* --db, else $PARTNERMAP_DB, else "partnermap.sqlite" */
-    const char *data_dir; /* load: the CSV directory */
-    const char *bind;     /* serve: default 127.0.0.1 */
-    unsigned port;        /* default 8080 */
-    unsigned threads;     /* default: one per core */
-    unsigned sessions;    /* database sessions; default 4 per thread */
-    const char *base_url; /* NULL: from the Host header */
+    const char *db;          /* --db, else $PARTNERMAP_DB, else "partnermap.sqlite" */
+    const char *data_dir;    /* load: the CSV directory */
+    const char *bind;        /* serve: default 127.0.0.1 */
+    unsigned port;           /* default 8080 */
+    unsigned threads;        /* default: one per core */
+    unsigned sessions;       /* database sessions; default 4 per thread */
+    const char *base_url;    /* NULL: from the Host header */
     const char *cors_origin; /* default "*" */
 };
 

@@ -23,10 +23,10 @@ enum pm_method { PM_METHOD_GET, PM_METHOD_HEAD, PM_METHOD_OPTIONS, PM_METHOD_OTH
 /* A request as http/ hands it over. Every string is borrowed for the call's duration. */
 struct pm_request {
     enum pm_method method;
-    const char *path;           /* decoded, starts with '/' */
-    const struct pm_kv *args;   /* decoded query parameters, in order */
+    const char *path;         /* decoded, starts with '/' */
+    const struct pm_kv *args; /* decoded query parameters, in order */
     size_t n_args;
-    const char *accept;         /* headers, NULL when absent */
+    const char *accept; /* headers, NULL when absent */
     const char *if_none_match;
     const char *host;
     const char *request_id;
@@ -46,9 +46,9 @@ struct pm_response {
     const char *content_type; /* a string constant */
     struct pm_strbuf body;    /* the body, unless stream.read is set */
     struct pm_stream stream;
-    char etag[64];            /* "" for none */
+    char etag[64]; /* "" for none */
     const char *cache_control;
-    const char *allow;        /* for 405 and OPTIONS */
+    const char *allow; /* for 405 and OPTIONS */
 };
 
 struct pm_api_config {

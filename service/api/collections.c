@@ -13,10 +13,10 @@ json_t *pm_collection_json(struct pm_ctx *ctx, const struct pm_collection *c)
     char *items_html = pm_asprintf("/collections/%s/items?f=html", c->id);
     json_t *links = json_array();
     json_array_append_new(links, pm_link_json(ctx, path, "self", PM_TYPE_JSON, c->title));
-    json_array_append_new(links, pm_link_json(ctx, items, "items", PM_TYPE_GEOJSON,
-                                              "the features as GeoJSON"));
-    json_array_append_new(links, pm_link_json(ctx, items_html, "items", PM_TYPE_HTML,
-                                              "the features as HTML"));
+    json_array_append_new(
+        links, pm_link_json(ctx, items, "items", PM_TYPE_GEOJSON, "the features as GeoJSON"));
+    json_array_append_new(
+        links, pm_link_json(ctx, items_html, "items", PM_TYPE_HTML, "the features as HTML"));
     json_t *extent = json_object();
     if (c->has_extent)
         json_object_set_new(extent, "spatial",
@@ -24,17 +24,15 @@ json_t *pm_collection_json(struct pm_ctx *ctx, const struct pm_collection *c)
                                       c->extent[2], c->extent[3], "crs",
                                       "http://www.opengis.net/def/crs/OGC/1.3/CRS84"));
     if (c->tmin || c->tmax)
-        json_object_set_new(
-            extent, "temporal",
-            json_pack("{s:[[oo]], s:s}", "interval",
-                      c->tmin ? json_string(c->tmin) : json_null(),
-                      c->tmax ? json_string(c->tmax) : json_null(), "trs",
-                      "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"));
+        json_object_set_new(extent, "temporal",
+                            json_pack("{s:[[oo]], s:s}", "interval",
+                                      c->tmin ? json_string(c->tmin) : json_null(),
+                                      c->tmax ? json_string(c->tmax) : json_null(), "trs",
+                                      "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"));
     json_t *doc = json_pack("{s:s, s:s, s:s, s:o, s:s, s:[s], s:s, s:o}", "id", c->id, "title",
-                            c->title, "description", c->description, "extent", extent,
-                            "itemType", "feature", "crs",
-                            "http://www.opengis.net/def/crs/OGC/1.3/CRS84", "geometryType",
-                            c->geometry_type, "links", links);
+                            c->title, "description", c->description, "extent", extent, "itemType",
+                            "feature", "crs", "http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+                            "geometryType", c->geometry_type, "links", links);
     free(path);
     free(items);
     free(items_html);
@@ -50,8 +48,8 @@ int pm_handle_collections(struct pm_ctx *ctx, struct pm_error *err)
         json_array_append_new(list, pm_collection_json(ctx, &cat->collections[i]));
     json_t *links = json_array();
     pm_add_self_links(ctx, links, "/collections", PM_TYPE_JSON);
-    pm_respond_doc(ctx, json_pack("{s:o, s:o}", "collections", list, "links", links),
-                   "Collections", PM_TYPE_JSON);
+    pm_respond_doc(ctx, json_pack("{s:o, s:o}", "collections", list, "links", links), "Collections",
+                   PM_TYPE_JSON);
     return 0;
 }
 

@@ -10,9 +10,10 @@
 
 void pm_html_begin(struct pm_ctx *ctx, struct pm_strbuf *b, const char *title)
 {
-    pm_strbuf_append_str(b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                            "<title>");
+    pm_strbuf_append_str(
+        b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+           "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+           "<title>");
     pm_strbuf_append_html(b, title);
     pm_strbuf_append_str(
         b, " – partnermap</title>\n<style>body{font-family:sans-serif;margin:1em 2em;"

@@ -35,8 +35,7 @@ int pm_handle_landing(struct pm_ctx *ctx, struct pm_error *err);
 int pm_handle_conformance(struct pm_ctx *ctx, struct pm_error *err);
 int pm_handle_openapi(struct pm_ctx *ctx, struct pm_error *err);
 int pm_handle_collections(struct pm_ctx *ctx, struct pm_error *err);
-int pm_handle_collection(struct pm_ctx *ctx, const struct pm_collection *c,
-                         struct pm_error *err);
+int pm_handle_collection(struct pm_ctx *ctx, const struct pm_collection *c, struct pm_error *err);
 int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c, struct pm_error *err);
 int pm_handle_item(struct pm_ctx *ctx, const struct pm_collection *c, const char *id,
                    struct pm_error *err);

@@ -51,8 +51,8 @@ struct page_links {
     size_t n;
 };
 
-static void add_link(struct page_links *pl, const char *rel, const char *type,
-                     const char *title, char *href)
+static void add_link(struct page_links *pl, const char *rel, const char *type, const char *title,
+                     char *href)
 {
     pl->links[pl->n++] = (struct pm_link){.rel = rel, .type = type, .title = title, .href = href};
 }
@@ -135,8 +135,7 @@ static int items_stream_produce(struct items_stream *s)
             pm_geojson_feature(&s->buf, s->collection, &row, s->base_url);
             return 0;
         }
-        pm_geojson_collection_end(&s->buf, s->returned, s->matched, s->links.links,
-                                  s->links.n);
+        pm_geojson_collection_end(&s->buf, s->returned, s->matched, s->links.links, s->links.n);
         s->state = S_DONE;
         /* Give the session back as soon as the last row is read, not when the client has
          * received the last byte. */
@@ -171,9 +170,9 @@ static ssize_t items_stream_read(void *ctx, char *out, size_t max)
 }
 
 /* The HTML page of a page of items: a table of properties with paging links. */
-static int items_html(struct pm_ctx *ctx, const struct pm_collection *c,
-                      struct pm_session *session, struct pm_cursor *cur,
-                      const struct page_links *pl, long long matched, struct pm_error *err)
+static int items_html(struct pm_ctx *ctx, const struct pm_collection *c, struct pm_session *session,
+                      struct pm_cursor *cur, const struct page_links *pl, long long matched,
+                      struct pm_error *err)
 {
     struct pm_strbuf *b = &ctx->resp->body;
     struct pm_feature_row row;
@@ -245,8 +244,8 @@ int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c, struct pm
     long long matched;
     struct page_links pl = {.n = 0};
 
-    if (pm_items_params_parse(ctx->req->args, ctx->req->n_args, c->filter_names, c->n_filters,
-                              &p, err))
+    if (pm_items_params_parse(ctx->req->args, ctx->req->n_args, c->filter_names, c->n_filters, &p,
+                              err))
         return -1;
     if (pm_store_borrow(st, &session, err))
         return -1;
@@ -274,8 +273,8 @@ int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c, struct pm
     pm_strbuf_init(&s->buf);
     ctx->resp->status = 200;
     ctx->resp->content_type = PM_TYPE_GEOJSON;
-    ctx->resp->stream = (struct pm_stream){
-        .read = items_stream_read, .free = items_stream_free, .ctx = s};
+    ctx->resp->stream =
+        (struct pm_stream){.read = items_stream_read, .free = items_stream_free, .ctx = s};
     return 0;
 fail:
     pm_cursor_close(st, cur);

@@ -65,19 +65,17 @@ int pm_handle_landing(struct pm_ctx *ctx, struct pm_error *err)
                                               "the API definition (OpenAPI 3.0)"));
     json_array_append_new(links, pm_link_json(ctx, "/api?f=html", "service-doc", PM_TYPE_HTML,
                                               "the API documentation"));
-    json_array_append_new(links,
-                          pm_link_json(ctx, "/conformance", "conformance", PM_TYPE_JSON,
-                                       "the OGC API conformance classes implemented"));
-    json_array_append_new(links, pm_link_json(ctx, "/collections", "data", PM_TYPE_JSON,
-                                              "the collections"));
+    json_array_append_new(links, pm_link_json(ctx, "/conformance", "conformance", PM_TYPE_JSON,
+                                              "the OGC API conformance classes implemented"));
+    json_array_append_new(
+        links, pm_link_json(ctx, "/collections", "data", PM_TYPE_JSON, "the collections"));
     json_t *doc = json_pack(
-        "{s:s, s:s, s:s, s:s, s:o}", "title", "partnermap",
-        "description",
+        "{s:s, s:s, s:s, s:s, s:o}", "title", "partnermap", "description",
         "China–Japan partner cities (sister and friendship affiliations) and the Kitakyushu "
         "Initiative for a Clean Environment: its network, pilot sites and meetings. Every "
         "feature names its source.",
-        "dataVersion", cat->data_version, "loadedAt", cat->loaded_at ? cat->loaded_at : "",
-        "links", links);
+        "dataVersion", cat->data_version, "loadedAt", cat->loaded_at ? cat->loaded_at : "", "links",
+        links);
     pm_respond_doc(ctx, doc, "partnermap", PM_TYPE_JSON);
     return 0;
 }
@@ -98,6 +96,6 @@ int pm_handle_conformance(struct pm_ctx *ctx, struct pm_error *err)
     json_t *links = json_array();
     pm_add_self_links(ctx, links, "/conformance", PM_TYPE_JSON);
     pm_respond_doc(ctx, json_pack("{s:o, s:o}", "conformsTo", list, "links", links), "Conformance",
-            PM_TYPE_JSON);
+                   PM_TYPE_JSON);
     return 0;
 }

@@ -23,8 +23,7 @@ static json_t *responses(const char *ok_desc, const char *type, int with_404, in
     json_t *r = json_pack("{s:{s:s, s:o}}", "200", "description", ok_desc, "content", content);
     json_object_set_new(r, "400", json_pack("{s:s}", "$ref", "#/components/responses/Error"));
     if (with_404)
-        json_object_set_new(r, "404",
-                            json_pack("{s:s}", "$ref", "#/components/responses/Error"));
+        json_object_set_new(r, "404", json_pack("{s:s}", "$ref", "#/components/responses/Error"));
     if (with_304)
         json_object_set_new(r, "304",
                             json_pack("{s:s}", "description", "not modified (If-None-Match)"));
@@ -34,8 +33,8 @@ static json_t *responses(const char *ok_desc, const char *type, int with_404, in
 
 static json_t *get_op(const char *op_id, const char *summary, json_t *params, json_t *resp)
 {
-    return json_pack("{s:{s:s, s:s, s:o, s:o}}", "get", "operationId", op_id, "summary",
-                     summary, "parameters", params, "responses", resp);
+    return json_pack("{s:{s:s, s:s, s:o, s:o}}", "get", "operationId", op_id, "summary", summary,
+                     "parameters", params, "responses", resp);
 }
 
 static json_t *components(void)
@@ -53,8 +52,8 @@ static json_t *components(void)
         json_pack("{s:s, s:s, s:s, s:b, s:{s:s, s:i, s:i, s:i}}", "name", "limit", "in", "query",
                   "description",
                   "the most features in one page; a larger value is clamped to 10000", "required",
-                  0, "schema", "type", "integer", "minimum", 1, "maximum", PM_LIMIT_MAX,
-                  "default", PM_LIMIT_DEFAULT));
+                  0, "schema", "type", "integer", "minimum", 1, "maximum", PM_LIMIT_MAX, "default",
+                  PM_LIMIT_DEFAULT));
     json_object_set_new(
         params, "offset",
         json_pack("{s:s, s:s, s:s, s:b, s:{s:s, s:i, s:i}}", "name", "offset", "in", "query",
@@ -71,8 +70,7 @@ static json_t *components(void)
                   "minItems", 4, "maxItems", 6, "items", "type", "number"));
     json_object_set_new(
         params, "datetime",
-        json_pack("{s:s, s:s, s:s, s:b, s:{s:s}}", "name", "datetime", "in", "query",
-                  "description",
+        json_pack("{s:s, s:s, s:s, s:b, s:{s:s}}", "name", "datetime", "in", "query", "description",
                   "features whose date meets this instant or interval: 1979-05-01, 1979, "
                   "1979-05-01T00:00:00Z, 1973/1980, ../1990-12-31, 2001-03-20/.., "
                   "2001-03-20/P2D",
@@ -81,14 +79,13 @@ static json_t *components(void)
                         json_pack("{s:s, s:s, s:s, s:b, s:{s:s}}", "name", "featureId", "in",
                                   "path", "description", "the feature's id", "required", 1,
                                   "schema", "type", "string"));
-    json_t *schemas = json_pack(
-        "{s:{s:s, s:[ss], s:{s:{s:s}, s:{s:s}}}}", "exception", "type", "object", "required",
-        "code", "description", "properties", "code", "type", "string", "description", "type",
-        "string");
-    json_t *resps = json_pack(
-        "{s:{s:s, s:{s:{s:{s:s}}}}}", "Error", "description",
-        "an error: code and a description that says what was wrong", "content",
-        "application/json", "schema", "$ref", "#/components/schemas/exception");
+    json_t *schemas = json_pack("{s:{s:s, s:[ss], s:{s:{s:s}, s:{s:s}}}}", "exception", "type",
+                                "object", "required", "code", "description", "properties", "code",
+                                "type", "string", "description", "type", "string");
+    json_t *resps =
+        json_pack("{s:{s:s, s:{s:{s:{s:s}}}}}", "Error", "description",
+                  "an error: code and a description that says what was wrong", "content",
+                  "application/json", "schema", "$ref", "#/components/schemas/exception");
     return json_pack("{s:o, s:o, s:o}", "parameters", params, "schemas", schemas, "responses",
                      resps);
 }
@@ -105,13 +102,13 @@ static void collection_paths(json_t *paths, const struct pm_collection *c)
     free(op);
     free(summary);
 
-    json_t *params = json_pack("[ooooo]", param_ref("f"), param_ref("limit"),
-                               param_ref("offset"), param_ref("bbox"), param_ref("datetime"));
+    json_t *params = json_pack("[ooooo]", param_ref("f"), param_ref("limit"), param_ref("offset"),
+                               param_ref("bbox"), param_ref("datetime"));
     for (size_t i = 0; i < c->n_filters; i++)
         json_array_append_new(params, json_pack("{s:s, s:s, s:s, s:b, s:{s:s}}", "name",
-                                                c->filters[i].param, "in", "query",
-                                                "description", c->filters[i].description,
-                                                "required", 0, "schema", "type", "string"));
+                                                c->filters[i].param, "in", "query", "description",
+                                                c->filters[i].description, "required", 0, "schema",
+                                                "type", "string"));
     path = pm_asprintf("/collections/%s/items", c->id);
     op = pm_asprintf("getFeatures_%s", c->id);
     summary = pm_asprintf("the features of '%s', paged", c->title);
@@ -126,8 +123,8 @@ static void collection_paths(json_t *paths, const struct pm_collection *c)
     op = pm_asprintf("getFeature_%s", c->id);
     summary = pm_asprintf("one feature of '%s'", c->title);
     json_object_set_new(paths, path,
-                        get_op(op, summary, json_pack("[oo]", param_ref("featureId"),
-                                                      param_ref("f")),
+                        get_op(op, summary,
+                               json_pack("[oo]", param_ref("featureId"), param_ref("f")),
                                responses("a GeoJSON Feature", PM_TYPE_GEOJSON, 1, 1)));
     free(path);
     free(op);

@@ -49,8 +49,7 @@ static int usable_host(const char *h)
     size_t len = h ? strlen(h) : 0;
     if (len == 0 || len > 200)
         return 0;
-    return strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") ==
-           len;
+    return strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == len;
 }
 
 static void set_base_url(struct pm_ctx *ctx)
@@ -117,8 +116,16 @@ static int etag_matches(const char *inm, const char *etag)
     return 0;
 }
 
-enum route { R_NONE, R_LANDING, R_CONFORMANCE, R_API, R_COLLECTIONS, R_COLLECTION, R_ITEMS,
-             R_ITEM };
+enum route {
+    R_NONE,
+    R_LANDING,
+    R_CONFORMANCE,
+    R_API,
+    R_COLLECTIONS,
+    R_COLLECTION,
+    R_ITEMS,
+    R_ITEM
+};
 
 /* Match the path; for collection routes, cid and fid are set to point into buf (a copy of
  * the path). */
@@ -196,8 +203,7 @@ int pm_api_handle(struct pm_api *api, const struct pm_request *req, struct pm_re
         /* Check the parameters before answering 304, so a bad request is never "not
          * modified". */
         struct pm_items_params p;
-        if (pm_items_params_parse(req->args, req->n_args, c->filter_names, c->n_filters, &p,
-                                  err))
+        if (pm_items_params_parse(req->args, req->n_args, c->filter_names, c->n_filters, &p, err))
             return -1;
     }
     if (etag_matches(req->if_none_match, resp->etag)) {

@@ -145,8 +145,8 @@ static void add_common_headers(struct pm_http *h, struct MHD_Response *r,
     MHD_add_response_header(r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, h->cors_origin);
     MHD_add_response_header(r, "Access-Control-Expose-Headers", "ETag");
     if (resp->status == 204) {
-        const char *req_headers = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                              "Access-Control-Request-Headers");
+        const char *req_headers =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Access-Control-Request-Headers");
         MHD_add_response_header(r, "Access-Control-Allow-Methods", "GET, HEAD, OPTIONS");
         MHD_add_response_header(r, "Access-Control-Allow-Headers",
                                 req_headers && pm_utf8_valid(req_headers, strlen(req_headers))
@@ -200,14 +200,13 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
     if (!pm_utf8_valid(url, strlen(url)))
         rc = pm_error_set(&err, 400, "InvalidRequest", "the path is not valid UTF-8");
     else if (args.overflow)
-        rc = pm_error_set(&err, 400, "InvalidParameterValue",
-                          "more than %d query parameters", MAX_ARGS);
+        rc = pm_error_set(&err, 400, "InvalidParameterValue", "more than %d query parameters",
+                          MAX_ARGS);
     else if (args.bad_utf8)
         rc = pm_error_set(&err, 400, "InvalidParameterValue",
                           "a query parameter is not valid UTF-8 after percent-decoding");
     else if (args.empty_key)
-        rc = pm_error_set(&err, 400, "InvalidParameterValue",
-                          "a query parameter has no name");
+        rc = pm_error_set(&err, 400, "InvalidParameterValue", "a query parameter has no name");
     else
         rc = pm_api_handle(h->api, &req, &resp, &err);
     if (rc)
@@ -244,8 +243,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     clock_gettime(CLOCK_MONOTONIC, &end);
     double ms = (double)(end.tv_sec - rs->start.tv_sec) * 1e3 +
                 (double)(end.tv_nsec - rs->start.tv_nsec) / 1e6;
-    pm_log(PM_LOG_INFO, "request=%s method=%s path=\"%s\" status=%d ms=%.2f%s", rs->id,
-           rs->method, rs->path, rs->status, ms,
+    pm_log(PM_LOG_INFO, "request=%s method=%s path=\"%s\" status=%d ms=%.2f%s", rs->id, rs->method,
+           rs->path, rs->status, ms,
            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
     free(rs);
     *con_cls = NULL;
@@ -267,8 +266,8 @@ struct pm_http *pm_http_start(struct pm_api *api, const struct pm_http_config *c
 {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-                     MHD_USE_ITC;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     if (strchr(cfg->bind, ':')) {
         struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
         a6->sin6_family = AF_INET6;
@@ -289,10 +288,9 @@ struct pm_http *pm_http_start(struct pm_api *api, const struct pm_http_config *c
     unsigned threads = cfg->threads ? cfg->threads : 1;
     h->daemon = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, answer, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-        NULL, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024, MHD_OPTION_END);
+        NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024, MHD_OPTION_END);
     if (!h->daemon) {
         free(h->cors_origin);
         free(h);
@@ -304,12 +302,11 @@ struct pm_http *pm_http_start(struct pm_api *api, const struct pm_http_config *c
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
     h->port = info ? info->port : cfg->port;
     pm_log(PM_LOG_INFO, "msg=\"listening on http://%s%s%s:%u/\" threads=%u",
-           strchr(cfg->bind, ':') ? "[" : "", cfg->bind, strchr(cfg->bind, ':') ? "]" : "",
-           h->port, threads);
+           strchr(cfg->bind, ':') ? "[" : "", cfg->bind, strchr(cfg->bind, ':') ? "]" : "", h->port,
+           threads);
     return h;
 bad_addr:
-    pm_error_set(err, 400, "InvalidParameterValue", "--bind: '%s' is not an IP address",
-                 cfg->bind);
+    pm_error_set(err, 400, "InvalidParameterValue", "--bind: '%s' is not an IP address", cfg->bind);
     return NULL;
 }
 

@@ -135,8 +135,8 @@ static int parse_instant(const char *s, struct pm_day *first, struct pm_day *las
     }
     if (*p)
         return -1;
-    long total = days_from_civil(day.y, day.m, day.d) * 86400L + hh * 3600L + mm * 60L + ss -
-                 offset;
+    long total =
+        days_from_civil(day.y, day.m, day.d) * 86400L + hh * 3600L + mm * 60L + ss - offset;
     long days = total >= 0 ? total / 86400 : -((-total + 86399) / 86400);
     *first = *last = civil_from_days(days);
     *secs = total - days * 86400L;
@@ -232,8 +232,7 @@ int pm_datetime_parse(const char *s, struct pm_datetime *out, struct pm_error *e
     int a_open = !*a || !strcmp(a, ".."), b_open = !*b || !strcmp(b, "..");
     if (a_open && b_open)
         return pm_error_set(err, 400, "InvalidParameterValue",
-                            "datetime: an interval needs at least one closed end, got '%.80s'",
-                            s);
+                            "datetime: an interval needs at least one closed end, got '%.80s'", s);
     out->first[0] = out->last[0] = '\0';
     struct pm_day af = {0, 0, 0};
     long asecs = 0;

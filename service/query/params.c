@@ -121,9 +121,8 @@ int pm_params_check_only_f(const struct pm_kv *args, size_t n_args, struct pm_er
     return 0;
 }
 
-int pm_items_params_parse(const struct pm_kv *args, size_t n_args,
-                          const char *const *filter_names, size_t n_filter_names,
-                          struct pm_items_params *out, struct pm_error *err)
+int pm_items_params_parse(const struct pm_kv *args, size_t n_args, const char *const *filter_names,
+                          size_t n_filter_names, struct pm_items_params *out, struct pm_error *err)
 {
     memset(out, 0, sizeof *out);
     out->limit = PM_LIMIT_DEFAULT;
@@ -140,8 +139,7 @@ int pm_items_params_parse(const struct pm_kv *args, size_t n_args,
              * /req/core/fc-limit-response-1 permits either; clients expect clamping). */
             size_t len = strlen(v);
             long n = 0;
-            if (len == 0 || len > 40 || strspn(v, "0123456789") != len ||
-                strspn(v, "0") == len)
+            if (len == 0 || len > 40 || strspn(v, "0123456789") != len || strspn(v, "0") == len)
                 return pm_error_set(err, 400, "InvalidParameterValue",
                                     "limit: expected a whole number from 1 to %d, got '%.60s'",
                                     PM_LIMIT_MAX, v);

@@ -80,9 +80,8 @@ struct pm_items_params {
  * collection offers. The generic parameters are f, limit, offset, bbox and datetime. Any
  * other name, a parameter given twice, or a malformed value is a 400 (err says which
  * parameter, what was expected and what this resource accepts). */
-int pm_items_params_parse(const struct pm_kv *args, size_t n_args,
-                          const char *const *filter_names, size_t n_filter_names,
-                          struct pm_items_params *out, struct pm_error *err);
+int pm_items_params_parse(const struct pm_kv *args, size_t n_args, const char *const *filter_names,
+                          size_t n_filter_names, struct pm_items_params *out, struct pm_error *err);
 
 /* For resources that take no parameter but `f`: 400 for anything else. */
 int pm_params_check_only_f(const struct pm_kv *args, size_t n_args, struct pm_error *err);

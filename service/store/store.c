@@ -67,8 +67,8 @@ int pm_store_count(struct pm_store *st, struct pm_session *s, const struct pm_co
 }
 
 int pm_store_items(struct pm_store *st, struct pm_session *s, const struct pm_collection *c,
-                   const struct pm_items_params *p, long limit, long offset,
-                   struct pm_cursor **out, struct pm_error *err)
+                   const struct pm_items_params *p, long limit, long offset, struct pm_cursor **out,
+                   struct pm_error *err)
 {
     return st->ops->items_open(s, c, p, limit, offset, out, err);
 }

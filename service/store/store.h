@@ -37,8 +37,8 @@ struct pm_collection {
     char *geometry_type;     /* "Point", "LineString" */
     char *temporal_property; /* the property datetime applies to, or NULL */
     int has_extent;
-    double extent[4]; /* xmin, ymin, xmax, ymax */
-    char *tmin, *tmax;       /* temporal extent (days) or NULL */
+    double extent[4];  /* xmin, ymin, xmax, ymax */
+    char *tmin, *tmax; /* temporal extent (days) or NULL */
     struct pm_property *props;
     size_t n_props;
     struct pm_filter_def *filters;
@@ -108,8 +108,8 @@ int pm_store_count(struct pm_store *st, struct pm_session *s, const struct pm_co
 /* Open a cursor over the features of an items query, ordered by id, from `offset`, at most
  * `limit` rows. The cursor must be closed before its session is released. */
 int pm_store_items(struct pm_store *st, struct pm_session *s, const struct pm_collection *c,
-                   const struct pm_items_params *p, long limit, long offset,
-                   struct pm_cursor **out, struct pm_error *err);
+                   const struct pm_items_params *p, long limit, long offset, struct pm_cursor **out,
+                   struct pm_error *err);
 /* A cursor over the one feature with this id (no row if there is none). */
 int pm_store_feature(struct pm_store *st, struct pm_session *s, const struct pm_collection *c,
                      const char *id, struct pm_cursor **out, struct pm_error *err);

@@ -65,8 +65,7 @@ static sqlite3_stmt *session_stmt(struct pm_session *s, const char *sql, struct 
         if (s->cache[i].sql && !strcmp(s->cache[i].sql, sql))
             return s->cache[i].stmt;
     sqlite3_stmt *stmt;
-    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) !=
-        SQLITE_OK) {
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK) {
         db_error(err, s->db, "prepare");
         return NULL;
     }
@@ -180,8 +179,7 @@ static int read_meta(sqlite3 *db, const char *path, struct pm_catalog *cat, stru
     return 0;
 }
 
-static int read_catalog(sqlite3 *db, const char *path, struct pm_catalog *cat,
-                        struct pm_error *err)
+static int read_catalog(sqlite3 *db, const char *path, struct pm_catalog *cat, struct pm_error *err)
 {
     sqlite3_stmt *st = NULL;
     int rc;
@@ -194,8 +192,7 @@ static int read_catalog(sqlite3 *db, const char *path, struct pm_catalog *cat,
                            -1, &st, NULL) != SQLITE_OK)
         goto sql_error;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        cat->collections =
-            pm_realloc(cat->collections, (cat->n + 1) * sizeof *cat->collections);
+        cat->collections = pm_realloc(cat->collections, (cat->n + 1) * sizeof *cat->collections);
         struct pm_collection *c = &cat->collections[cat->n++];
         memset(c, 0, sizeof *c);
         c->id = column_dup(st, 0);
@@ -511,8 +508,7 @@ static int sl_items(struct pm_session *s, const struct pm_collection *c,
     pm_strbuf_fini(&sql);
     if (!stmt)
         return -1;
-    if (bind_all(stmt, &b) ||
-        sqlite3_bind_int64(stmt, (int)b.n + 1, limit) != SQLITE_OK ||
+    if (bind_all(stmt, &b) || sqlite3_bind_int64(stmt, (int)b.n + 1, limit) != SQLITE_OK ||
         sqlite3_bind_int64(stmt, (int)b.n + 2, offset) != SQLITE_OK) {
         sqlite3_reset(stmt);
         return db_error(err, s->db, "bind");

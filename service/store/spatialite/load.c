@@ -135,13 +135,13 @@ static int run_sql(struct loader *ld, const char *name, const char *sql, const c
 struct csv_file {
     struct loader *ld;
     const char *name;
-    long line;       /* the physical line being fed */
-    long rec_line;   /* the line the current record started on */
-    int need_start;  /* the next non-newline byte starts a record */
+    long line;      /* the physical line being fed */
+    long rec_line;  /* the line the current record started on */
+    int need_start; /* the next non-newline byte starts a record */
     int header_done;
-    size_t n_cols;   /* fields in the header */
-    int *map;        /* header field i → bind index in the INSERT, or -1 */
-    char **fields;   /* the current record's fields */
+    size_t n_cols; /* fields in the header */
+    int *map;      /* header field i → bind index in the INSERT, or -1 */
+    char **fields; /* the current record's fields */
     size_t n_fields, cap_fields;
     size_t n_spec;
     char **spec_cols;
@@ -223,8 +223,7 @@ static void data_record(struct csv_file *f)
             sqlite3_bind_text(f->insert, f->map[i] + 2, v, (int)len, SQLITE_TRANSIENT);
     }
     if (sqlite3_step(f->insert) != SQLITE_DONE) {
-        problem(ld, f->name, f->rec_line, NULL, "cannot store the row: %s",
-                sqlite3_errmsg(ld->db));
+        problem(ld, f->name, f->rec_line, NULL, "cannot store the row: %s", sqlite3_errmsg(ld->db));
         f->failed = 1;
     }
     f->n_rows++;
@@ -335,8 +334,8 @@ static int read_all_csv(struct loader *ld, const char *dir)
     sqlite3_stmt *files, *cols;
     int rc = 0;
     if (sqlite3_prepare_v2(ld->db,
-                           "SELECT file, tbl FROM load_columns GROUP BY file ORDER BY min(ord)",
-                           -1, &files, NULL) != SQLITE_OK ||
+                           "SELECT file, tbl FROM load_columns GROUP BY file ORDER BY min(ord)", -1,
+                           &files, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(ld->db,
                            "SELECT col, required FROM load_columns WHERE file = ? ORDER BY rowid",
                            -1, &cols, NULL) != SQLITE_OK) {
@@ -386,9 +385,9 @@ static int sync_path(const char *path, int flags)
 
 static void print_counts(struct loader *ld)
 {
-    static const char *const tables[] = {"countries",    "regions",     "gazetteer",
-                                         "cities",       "partnerships", "initiatives",
-                                         "memberships",  "pilot_activities", "events"};
+    static const char *const tables[] = {"countries",   "regions",          "gazetteer",
+                                         "cities",      "partnerships",     "initiatives",
+                                         "memberships", "pilot_activities", "events"};
     for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
         char *sql = pm_asprintf("SELECT count(*) FROM %s", tables[i]);
         sqlite3_stmt *st;
@@ -451,8 +450,7 @@ int pm_spatialite_load(const char *db_path, const char *data_dir, FILE *out, FIL
                             date_last_fn, NULL, NULL);
     /* The file is private until renamed, so no journal is needed: a crash leaves only a
      * stray .loading file, never a damaged database at db_path. */
-    sqlite3_exec(ld.db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF", NULL, NULL,
-                 NULL);
+    sqlite3_exec(ld.db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF", NULL, NULL, NULL);
     if (sqlite3_exec(ld.db, "SELECT InitSpatialMetadata(1); BEGIN", NULL, NULL, NULL) !=
         SQLITE_OK) {
         fprintf(report, "%s: cannot initialise SpatiaLite: %s\n", tmp, sqlite3_errmsg(ld.db));
@@ -484,8 +482,7 @@ int pm_spatialite_load(const char *db_path, const char *data_dir, FILE *out, FIL
     /* Durable before visible: sync the file, rename it into place, sync the directory. */
     char *dir_copy = pm_strdup(db_path);
     if (sync_path(tmp, O_RDONLY) != 0 || rename(tmp, db_path) != 0) {
-        fprintf(report, "%s: cannot put the new database in place: %s\n", db_path,
-                strerror(errno));
+        fprintf(report, "%s: cannot put the new database in place: %s\n", db_path, strerror(errno));
         free(dir_copy);
         goto cleanup;
     }
