@@ -22,7 +22,9 @@ FROM csv_dates
 WHERE value IS NOT NULL
   AND NOT (value GLOB '[0-9][0-9][0-9][0-9]'
        OR (value GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]' AND substr(value, 6, 2) BETWEEN '01' AND '12')
-       OR (value GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]' AND date(value) IS value));
+       OR (value GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'
+           -- date() alone passes 1973-11-31 through; '+0 days' normalises it to 12-01.
+           AND date(value, '+0 days') IS value));
 
 SELECT file, line, col, 'date ' || quote(value) || ' is in the future'
 FROM csv_dates

@@ -3,12 +3,82 @@
 -- Like sql/checks.sql, every statement is a SELECT returning (file, line, column, message)
 -- per problem; the line comes from the TEMP csv_* tables the rows were read from. Any row
 -- fails the load.
+--
+-- Distances are geodesic (SpatiaLite's ST_Distance(a, b, 1) on the WGS84 ellipsoid, in
+-- metres). The one distance these checks state is 60 km: how far a point taken from a
+-- source other than the gazetteer may lie from its region's settled places (see below).
 
--- Every placed Chinese point lies in China and every Japanese point in Japan: inside the
--- country's bounding box, a coarse but sound first check.
+-- A country's bounds, when countries.csv gives them, are a valid polygon.
+SELECT 'countries.csv', c.line, 'bounds_wkt', 'not a valid POLYGON in WKT (lon lat)'
+FROM countries k JOIN csv_countries c ON c.code = k.code
+WHERE k.bounds_wkt IS NOT NULL
+  AND (coalesce(GeometryType(GeomFromText(k.bounds_wkt, 4326)), '') <> 'POLYGON'
+       OR coalesce(IsValid(GeomFromText(k.bounds_wkt, 4326)), 0) <> 1);
+
+-- China and Japan, the two countries whose places are partners, must have bounds.
+SELECT 'countries.csv', coalesce(c.line, 1), 'bounds_wkt',
+       k.code || ' needs bounds_wkt: its points are checked against it'
+FROM countries k LEFT JOIN csv_countries c ON c.code = k.code
+WHERE k.code IN ('CN', 'JP') AND k.bounds_wkt IS NULL;
+
+-- Every placed point lies inside its country's bounds: a coarse polygon drawn round China
+-- (without Taiwan and the Korean peninsula) and one round Japan (see geodata/README.md).
+SELECT 'cities.csv', c.line, CASE WHEN c.lon IS NULL THEN 'geonames_id' ELSE 'lon' END,
+       'the point (' || p.lon || ' ' || p.lat || ') of ' || p.id || ' is not in '
+       || k.name_en || ' (outside countries.bounds_wkt of ' || k.code || ')'
+FROM cities p JOIN csv_cities c ON c.id = p.id JOIN countries k ON k.code = p.country
+WHERE p.geom IS NOT NULL AND k.bounds_wkt IS NOT NULL
+  AND Within(p.geom, GeomFromText(k.bounds_wkt, 4326)) IS NOT 1;
+
+-- A region's seat is a gazetteer place of that region (its PPLA or PPLC).
+SELECT 'regions.csv', c.line, 'seat_geonames_id',
+       CASE WHEN g.geonames_id IS NULL THEN 'GeoNames id ' || r.seat_geonames_id || ' is not in gazetteer.csv'
+            ELSE 'the seat ' || g.name || ' is in admin1 ' || coalesce(g.admin1, '?') || ' of '
+                 || g.country || ', not ' || coalesce(r.admin1, '?') || ' of ' || r.country END
+FROM regions r JOIN csv_regions c ON c.id = r.id
+LEFT JOIN gazetteer g ON g.geonames_id = r.seat_geonames_id
+WHERE r.seat_geonames_id IS NOT NULL
+  AND (g.geonames_id IS NULL OR g.country IS NOT r.country OR g.admin1 IS NOT r.admin1);
+
+-- A province, autonomous region, municipality or prefecture placed at its seat is placed at
+-- its region's seat.
+SELECT 'cities.csv', c.line, 'geonames_id',
+       p.id || ' is placed at GeoNames ' || p.geonames_id || ', but the seat of its region '
+       || r.id || ' is ' || r.seat_geonames_id
+FROM cities p JOIN csv_cities c ON c.id = p.id JOIN regions r ON r.id = p.region
+WHERE p.level IN ('province', 'autonomous-region', 'municipality', 'prefecture')
+  AND p.geocode_method = 'seat' AND r.seat_geonames_id IS NOT NULL
+  AND p.geonames_id IS NOT r.seat_geonames_id;
+
+-- Every placed point agrees with its region. A point taken from the gazetteer must be a
+-- gazetteer place of the region's admin1. A point taken from another source (its lon/lat
+-- in cities.csv) must lie within 60 km of the region's seat or of one of the region's
+-- gazetteer places, that is within the region's settled area give or take a county.
+SELECT 'cities.csv', c.line, 'region',
+       'the point of ' || p.id || ' is the gazetteer place ' || g.name || ' (' || g.geonames_id
+       || ') of admin1 ' || coalesce(g.admin1, '?') || ', but its region ' || r.id
+       || ' is admin1 ' || coalesce(r.admin1, '?')
+FROM cities p JOIN csv_cities c ON c.id = p.id JOIN regions r ON r.id = p.region
+JOIN gazetteer g ON g.geonames_id = p.geonames_id
+WHERE p.geom IS NOT NULL AND c.lon IS NULL AND g.admin1 IS NOT r.admin1;
+
 SELECT 'cities.csv', c.line, 'lon',
-       'the point (' || p.lon || ' ' || p.lat || ') is not in ' || p.country
-FROM cities p JOIN csv_cities c ON c.id = p.id
-WHERE p.lon IS NOT NULL
-  AND ((p.country = 'CN' AND NOT (p.lon BETWEEN 73.4 AND 135.1 AND p.lat BETWEEN 18.1 AND 53.6))
-    OR (p.country = 'JP' AND NOT (p.lon BETWEEN 122.9 AND 154.0 AND p.lat BETWEEN 20.4 AND 45.6)));
+       'the point (' || p.lon || ' ' || p.lat || ') of ' || p.id
+       || ' is more than 60 km from the seat and from every gazetteer place of its region ' || r.id
+FROM cities p JOIN csv_cities c ON c.id = p.id JOIN regions r ON r.id = p.region
+WHERE p.geom IS NOT NULL AND c.lon IS NOT NULL
+  AND NOT EXISTS (
+      SELECT 1 FROM gazetteer g
+      WHERE g.country = p.country AND g.admin1 IS r.admin1
+        AND g.lon BETWEEN p.lon - 1.5 AND p.lon + 1.5 AND g.lat BETWEEN p.lat - 1 AND p.lat + 1
+        AND ST_Distance(p.geom, MakePoint(g.lon, g.lat, 4326), 1) <= 60000)
+  AND NOT EXISTS (
+      SELECT 1 FROM gazetteer s
+      WHERE s.geonames_id = r.seat_geonames_id
+        AND ST_Distance(p.geom, MakePoint(s.lon, s.lat, 4326), 1) <= 60000);
+
+-- An affiliation whose two ends are placed has its line.
+SELECT 'partnerships.csv', c.line, 'id', 'no line was drawn for ' || p.id
+FROM partnerships p JOIN csv_partnerships c ON c.id = p.id
+JOIN cities cn ON cn.id = p.cn_city JOIN cities jp ON jp.id = p.jp_city
+WHERE cn.geom IS NOT NULL AND jp.geom IS NOT NULL AND p.geom IS NULL;

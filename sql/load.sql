@@ -6,11 +6,12 @@
 -- GeoJSON text and the first and last day of each partial date are computed once, here, so
 -- that serving does no such work.
 
-INSERT INTO countries (code, name_en, name_local, source)
-SELECT code, name_en, name_local, source FROM csv_countries ORDER BY line;
+INSERT INTO countries (code, name_en, name_local, bounds_wkt, source)
+SELECT code, name_en, name_local, bounds_wkt, source FROM csv_countries ORDER BY line;
 
-INSERT INTO regions (id, country, admin1, name_en, name_local, source)
-SELECT id, country, admin1, name_en, name_local, source FROM csv_regions ORDER BY line;
+INSERT INTO regions (id, country, admin1, name_en, name_local, seat_geonames_id, source)
+SELECT id, country, admin1, name_en, name_local, CAST(seat_geonames_id AS INTEGER), source
+FROM csv_regions ORDER BY line;
 
 INSERT INTO gazetteer (geonames_id, name, name_zh, name_ja, country, admin1, feature_code,
                        population, lon, lat)

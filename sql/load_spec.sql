@@ -20,6 +20,7 @@ INSERT INTO load_columns (ord, file, tbl, col, required) VALUES
     (1, 'countries.csv', 'countries', 'code', 1),
     (1, 'countries.csv', 'countries', 'name_en', 1),
     (1, 'countries.csv', 'countries', 'name_local', 0),
+    (1, 'countries.csv', 'countries', 'bounds_wkt', 0),
     (1, 'countries.csv', 'countries', 'source', 1),
 
     (2, 'regions.csv', 'regions', 'id', 1),
@@ -27,6 +28,7 @@ INSERT INTO load_columns (ord, file, tbl, col, required) VALUES
     (2, 'regions.csv', 'regions', 'admin1', 0),
     (2, 'regions.csv', 'regions', 'name_en', 1),
     (2, 'regions.csv', 'regions', 'name_local', 0),
+    (2, 'regions.csv', 'regions', 'seat_geonames_id', 0),
     (2, 'regions.csv', 'regions', 'source', 1),
 
     (3, 'gazetteer.csv', 'gazetteer', 'geonames_id', 1),

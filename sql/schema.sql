@@ -18,19 +18,26 @@ CREATE TABLE meta (
     value TEXT NOT NULL
 );
 
+-- bounds_wkt: an optional coarse POLYGON (WKT, lon lat) that holds every place of the country;
+-- sql/checks_after.sql tests each placed point of the country against it. Its source and
+-- the way it was drawn are in geodata/README.md.
 CREATE TABLE countries (
     code TEXT PRIMARY KEY CHECK (length(code) = 2 AND code = upper(code)),
     name_en TEXT NOT NULL,
     name_local TEXT,
+    bounds_wkt TEXT,
     source TEXT NOT NULL
 );
 
+-- seat_geonames_id: the gazetteer place that is the region's seat (its capital), where
+-- provinces and prefectures taking part as partners are placed; sql/checks_after.sql uses it.
 CREATE TABLE regions (
     id TEXT PRIMARY KEY,
     country TEXT NOT NULL REFERENCES countries (code),
     admin1 TEXT,
     name_en TEXT NOT NULL,
     name_local TEXT,
+    seat_geonames_id INTEGER,
     source TEXT NOT NULL
 );
 

@@ -17,6 +17,11 @@ json_t *pm_collection_json(struct pm_ctx *ctx, const struct pm_collection *c)
         links, pm_link_json(ctx, items, "items", PM_TYPE_GEOJSON, "the features as GeoJSON"));
     json_array_append_new(
         links, pm_link_json(ctx, items_html, "items", PM_TYPE_HTML, "the features as HTML"));
+    char *queryables = pm_asprintf("/collections/%s/queryables", c->id);
+    json_array_append_new(
+        links, pm_link_json(ctx, queryables, "http://www.opengis.net/def/rel/ogc/1.0/queryables",
+                            "application/schema+json", "the properties a filter may name"));
+    free(queryables);
     json_t *extent = json_object();
     if (c->has_extent)
         json_object_set_new(extent, "spatial",

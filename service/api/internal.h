@@ -37,6 +37,7 @@ int pm_handle_openapi(struct pm_ctx *ctx, struct pm_error *err);
 int pm_handle_collections(struct pm_ctx *ctx, struct pm_error *err);
 int pm_handle_collection(struct pm_ctx *ctx, const struct pm_collection *c, struct pm_error *err);
 int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c, struct pm_error *err);
+int pm_handle_queryables(struct pm_ctx *ctx, const struct pm_collection *c, struct pm_error *err);
 int pm_handle_item(struct pm_ctx *ctx, const struct pm_collection *c, const char *id,
                    struct pm_error *err);
 
@@ -47,6 +48,8 @@ json_t *pm_collection_json(struct pm_ctx *ctx, const struct pm_collection *c);
 /* A link object {href, rel, type, title}; href is base_url + path. */
 json_t *pm_link_json(struct pm_ctx *ctx, const char *path, const char *rel, const char *type,
                      const char *title);
+/* If the request's If-None-Match names the response's ETag, make it a 304 and return 1. */
+int pm_not_modified(struct pm_ctx *ctx);
 /* Append the self and alternate (other format) links of the resource at path. */
 void pm_add_self_links(struct pm_ctx *ctx, json_t *links, const char *path, const char *json_type);
 /* Answer with doc (stolen): as JSON of the given type, or as an HTML page when asked. */

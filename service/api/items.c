@@ -70,11 +70,11 @@ static void page_links_build(struct page_links *pl, struct pm_ctx *ctx,
              items_href(ctx, c, p->offset, html ? "json" : "html"));
     if (p->offset + p->limit < matched)
         add_link(pl, "next", html ? PM_TYPE_HTML : PM_TYPE_GEOJSON, "next page",
-                 items_href(ctx, c, p->offset + p->limit, html ? "html" : NULL));
+                 items_href(ctx, c, p->offset + p->limit, html ? "html" : "json"));
     if (p->offset > 0)
         add_link(pl, "prev", html ? PM_TYPE_HTML : PM_TYPE_GEOJSON, "previous page",
                  items_href(ctx, c, p->offset > p->limit ? p->offset - p->limit : 0,
-                            html ? "html" : NULL));
+                            html ? "html" : "json"));
     add_link(pl, "collection", PM_TYPE_JSON, c->title,
              pm_asprintf("%s/collections/%s", ctx->base_url, c->id));
 }
@@ -93,7 +93,7 @@ struct items_stream {
     struct pm_cursor *cursor;
     const struct pm_collection *collection;
     char base_url[256];
-    struct pm_strbuf buf; /* produced, not yet sent: buf.data[sent .. len) */
+    struct pm_strbuf buf; /* produced; buf.data[0 .. sent) went out in the last read */
     size_t sent;
     enum { S_BEGIN, S_ROWS, S_DONE } state;
     long returned;
@@ -154,18 +154,22 @@ static int items_stream_produce(struct items_stream *s)
 static ssize_t items_stream_read(void *ctx, char *out, size_t max)
 {
     struct items_stream *s = ctx;
-    while (s->buf.len - s->sent < max && s->state != S_DONE)
-        if (items_stream_produce(s))
-            return -1;
-    size_t n = s->buf.len - s->sent;
-    if (n > max)
-        n = max;
-    memcpy(out, s->buf.data + s->sent, n);
-    s->sent += n;
-    if (s->sent == s->buf.len) {
-        pm_strbuf_reset(&s->buf);
+    /* Drop what was sent before producing more, so the buffer holds at most one read's worth
+     * plus one feature, whatever the size of the page. */
+    if (s->sent) {
+        memmove(s->buf.data, s->buf.data + s->sent, s->buf.len - s->sent);
+        s->buf.len -= s->sent;
+        s->buf.data[s->buf.len] = '\0';
         s->sent = 0;
     }
+    while (s->buf.len < max && s->state != S_DONE)
+        if (items_stream_produce(s))
+            return -1;
+    size_t n = s->buf.len;
+    if (n > max)
+        n = max;
+    memcpy(out, s->buf.data, n);
+    s->sent = n;
     return (ssize_t)n;
 }
 
@@ -300,6 +304,10 @@ int pm_handle_item(struct pm_ctx *ctx, const struct pm_collection *c, const char
         goto done;
     if (found == 0) {
         pm_error_set(err, 404, "NotFound", "no feature '%.100s' in collection '%s'", id, c->id);
+        goto done;
+    }
+    if (pm_not_modified(ctx)) {
+        rc = 0;
         goto done;
     }
     if (ctx->format == PM_FORMAT_HTML) {

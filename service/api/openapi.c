@@ -119,6 +119,16 @@ static void collection_paths(json_t *paths, const struct pm_collection *c)
     free(op);
     free(summary);
 
+    path = pm_asprintf("/collections/%s/queryables", c->id);
+    op = pm_asprintf("getQueryables_%s", c->id);
+    summary = pm_asprintf("the properties of '%s' a filter may name (JSON Schema)", c->title);
+    json_object_set_new(paths, path,
+                        get_op(op, summary, json_pack("[o]", param_ref("f")),
+                               responses("a JSON Schema", "application/schema+json", 1, 1)));
+    free(path);
+    free(op);
+    free(summary);
+
     path = pm_asprintf("/collections/%s/items/{featureId}", c->id);
     op = pm_asprintf("getFeature_%s", c->id);
     summary = pm_asprintf("one feature of '%s'", c->title);

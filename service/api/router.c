@@ -116,6 +116,14 @@ static int etag_matches(const char *inm, const char *etag)
     return 0;
 }
 
+int pm_not_modified(struct pm_ctx *ctx)
+{
+    if (!etag_matches(ctx->req->if_none_match, ctx->resp->etag))
+        return 0;
+    ctx->resp->status = 304;
+    return 1;
+}
+
 enum route {
     R_NONE,
     R_LANDING,
@@ -123,6 +131,7 @@ enum route {
     R_API,
     R_COLLECTIONS,
     R_COLLECTION,
+    R_QUERYABLES,
     R_ITEMS,
     R_ITEM
 };
@@ -156,6 +165,8 @@ static enum route match(const char *path, char *buf, size_t bufsize, char **cid,
     char *rest = slash + 1;
     if (!strcmp(rest, "items"))
         return R_ITEMS;
+    if (!strcmp(rest, "queryables"))
+        return R_QUERYABLES;
     if (strncmp(rest, "items/", 6))
         return R_NONE;
     *fid = rest + 6;
@@ -206,10 +217,10 @@ int pm_api_handle(struct pm_api *api, const struct pm_request *req, struct pm_re
         if (pm_items_params_parse(req->args, req->n_args, c->filter_names, c->n_filters, &p, err))
             return -1;
     }
-    if (etag_matches(req->if_none_match, resp->etag)) {
-        resp->status = 304;
+    /* A feature's existence is known only after the lookup, and "If-None-Match: *" must not
+     * answer 304 for a feature that does not exist (RFC 9110 13.1.2): its handler asks. */
+    if (r != R_ITEM && pm_not_modified(&ctx))
         return 0;
-    }
     switch (r) {
     case R_LANDING:
         return pm_handle_landing(&ctx, err);
@@ -221,6 +232,8 @@ int pm_api_handle(struct pm_api *api, const struct pm_request *req, struct pm_re
         return pm_handle_collections(&ctx, err);
     case R_COLLECTION:
         return pm_handle_collection(&ctx, c, err);
+    case R_QUERYABLES:
+        return pm_handle_queryables(&ctx, c, err);
     case R_ITEMS:
         return pm_handle_items(&ctx, c, err);
     case R_ITEM:

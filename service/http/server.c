@@ -218,6 +218,12 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
         *s = resp.stream;
         r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 32 * 1024, stream_reader, s,
                                               stream_free);
+        /* libmicrohttpd 0.9.75 ends a chunked response to HEAD with a last chunk
+         * ("0\r\n\r\n") that a kept-alive client reads as the start of the next response.
+         * Answered as HTTP/1.0 (no chunking, the connection closes after it) the HEAD response
+         * carries exactly the headers. */
+        if (req.method == PM_METHOD_HEAD)
+            MHD_set_response_options(r, MHD_RF_HTTP_1_0_SERVER, MHD_RO_END);
     } else {
         size_t len = resp.body.len;
         char *body = pm_strbuf_take(&resp.body);

@@ -186,7 +186,8 @@ static int add_duration(const char *s, struct pm_day *day, long secs)
         else
             return -1;
     }
-    if (!any)
+    /* "P" alone, or a "T" with no time part after it ("P1DT"), is not a duration. */
+    if (!any || p[-1] == 'T')
         return -1;
     long months = day->y * 12L + (day->m - 1) + y * 12 + mo;
     int ny = (int)(months / 12), nm = (int)(months % 12) + 1;

@@ -33,7 +33,12 @@ int pm_bbox_parse(const char *s, double out[4], struct pm_error *err)
         const char *comma = strchr(p, ',');
         size_t len = comma ? (size_t)(comma - p) : strlen(p);
         char num[64];
-        if (n == 6 || len == 0 || len >= sizeof num)
+        if (len == 0)
+            return pm_error_set(err, 400, "InvalidParameterValue",
+                                "bbox: a number is missing between commas in '%.80s'; expected "
+                                "west,south,east,north in degrees (CRS84)",
+                                s);
+        if (n == 6 || len >= sizeof num)
             goto bad;
         memcpy(num, p, len);
         num[len] = '\0';
@@ -66,10 +71,14 @@ int pm_bbox_parse(const char *s, double out[4], struct pm_error *err)
     out[3] = no;
     return 0;
 bad:
+    /* Count the comma-separated parts of the whole value, as the client wrote it. */
+    n = 1;
+    for (const char *q = s; *q; q++)
+        n += *q == ',';
     return pm_error_set(err, 400, "InvalidParameterValue",
                         "bbox: expected 4 numbers west,south,east,north (or 6 with heights), "
                         "got %zu in '%.80s'",
-                        n + (strchr(p, ',') != NULL), s);
+                        n, s);
 }
 
 static int is_in(const char *key, const char *const *names, size_t n)

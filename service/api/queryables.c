@@ -1,0 +1,61 @@
+/*
+ * /collections/{id}/queryables (OGC API – Features Part 3, /req/queryables): a JSON Schema
+ * of every property a filter may name, with its type, and the geometry.
+ */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static json_t *property_schema(const struct pm_property *p)
+{
+    json_t *s = json_pack("{s:s}", "description", p->description);
+    switch (p->type) {
+    case PM_PROP_INTEGER:
+        json_object_set_new(s, "type", json_string("integer"));
+        break;
+    case PM_PROP_NUMBER:
+        json_object_set_new(s, "type", json_string("number"));
+        break;
+    case PM_PROP_DATE:
+        /* Dates are as precise as their source (YYYY, YYYY-MM or YYYY-MM-DD). */
+        json_object_set_new(s, "type", json_string("string"));
+        json_object_set_new(s, "format", json_string("date"));
+        break;
+    case PM_PROP_STRING:
+        json_object_set_new(s, "type", json_string("string"));
+        break;
+    }
+    return s;
+}
+
+static const char *geometry_schema_uri(const char *type)
+{
+    return !strcmp(type, "LineString") ? "https://geojson.org/schema/LineString.json"
+                                       : "https://geojson.org/schema/Point.json";
+}
+
+int pm_handle_queryables(struct pm_ctx *ctx, const struct pm_collection *c, struct pm_error *err)
+{
+    (void)err;
+    json_t *props = json_object();
+    json_object_set_new(
+        props, "id", json_pack("{s:s, s:s}", "type", "string", "description", "the feature's id"));
+    json_object_set_new(props, "geometry",
+                        json_pack("{s:s, s:s}", "format",
+                                  !strcmp(c->geometry_type, "LineString") ? "geometry-linestring"
+                                                                          : "geometry-point",
+                                  "$ref", geometry_schema_uri(c->geometry_type)));
+    for (size_t i = 0; i < c->n_props; i++)
+        json_object_set_new(props, c->props[i].name, property_schema(&c->props[i]));
+    char *self = pm_asprintf("%s/collections/%s/queryables", ctx->base_url, c->id);
+    char *title = pm_asprintf("Queryables of %s", c->title);
+    json_t *doc =
+        json_pack("{s:s, s:s, s:s, s:s, s:o, s:b}", "$schema",
+                  "https://json-schema.org/draft/2020-12/schema", "$id", self, "type", "object",
+                  "title", title, "properties", props, "additionalProperties", 0);
+    pm_respond_doc(ctx, doc, title, "application/schema+json");
+    free(self);
+    free(title);
+    return 0;
+}
