@@ -13,7 +13,7 @@ CREATE VIEW collection_cities AS
 SELECT c.rowid AS _rowid, c.id, c.geom AS _geom, c.geojson AS _geojson, NULL AS _first, NULL AS _last,
        c.name_en, c.name_zh, c.name_ja, c.name_local, c.country, c.region,
        r.name_en AS region_name, c.level, c.geonames_id, c.population, c.geocode_method,
-       c.geocode_confidence, c.source, c.verification, c.notes
+       c.geocode_confidence, c.source, c.verification, c.notes, c.partners
 FROM cities c LEFT JOIN regions r ON r.id = c.region;
 
 CREATE VIEW collection_partnerships AS
@@ -21,7 +21,8 @@ SELECT p.rowid AS _rowid, p.id, p.geom AS _geom, p.geojson AS _geojson, p.establ
        p.established_last AS _last,
        p.cn_city, cn.name_en AS cn_name_en, cn.name_zh AS cn_name_zh, cn.region AS cn_region,
        p.jp_city, jp.name_en AS jp_name_en, jp.name_ja AS jp_name_ja, jp.region AS jp_region,
-       p.kind, p.level, p.established, p.established_marks, p.source, p.verification, p.notes
+       p.kind, p.level, p.established, p.established_marks, p.source, p.verification, p.notes,
+       p.distance_km
 FROM partnerships p JOIN cities cn ON cn.id = p.cn_city JOIN cities jp ON jp.id = p.jp_city;
 
 CREATE VIEW collection_memberships AS
@@ -70,6 +71,21 @@ CREATE TABLE collection_properties (
     PRIMARY KEY (collection, name)
 );
 
+-- Links every feature of a collection carries besides self and collection: href is a path
+-- in which {id} stands for the feature's id.
+CREATE TABLE collection_links (
+    collection TEXT NOT NULL REFERENCES collections (id),
+    rel TEXT NOT NULL,
+    title TEXT NOT NULL,
+    href TEXT NOT NULL
+);
+
+INSERT INTO collection_links (collection, rel, title, href) VALUES
+('cities', 'related', 'the affiliations of this place',
+ '/collections/partnerships/items?city={id}'),
+('cities', 'related', 'the initiative roles of this place',
+ '/collections/memberships/items?city={id}');
+
 -- An equality filter: `?param=value` matches features where any of `columns` (a
 -- comma-separated list of view columns) equals the value.
 CREATE TABLE collection_filters (
@@ -114,6 +130,7 @@ INSERT INTO collection_properties (collection, ord, name, type, description) VAL
 ('cities', 13, 'source', 'string', 'where the place and its names were read'),
 ('cities', 14, 'verification', 'string', 'sourced, or unverified when only the founding document or a weak source states it'),
 ('cities', 15, 'notes', 'string', 'notes and doubts'),
+('cities', 16, 'partners', 'integer', 'the number of China–Japan affiliations the place takes part in'),
 
 ('partnerships', 1, 'cn_city', 'string', 'id of the Chinese partner'),
 ('partnerships', 2, 'cn_name_en', 'string', 'English name of the Chinese partner'),
@@ -130,6 +147,7 @@ INSERT INTO collection_properties (collection, ord, name, type, description) VAL
 ('partnerships', 13, 'source', 'string', 'where the affiliation was read'),
 ('partnerships', 14, 'verification', 'string', 'sourced, or unverified when only the founding document or a weak source states it'),
 ('partnerships', 15, 'notes', 'string', 'notes, conflicting dates and doubts'),
+('partnerships', 16, 'distance_km', 'number', 'geodesic distance between the partners on the WGS 84 ellipsoid, km'),
 
 ('memberships', 1, 'initiative', 'string', 'id of the initiative'),
 ('memberships', 2, 'city', 'string', 'id of the city'),

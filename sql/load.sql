@@ -53,6 +53,12 @@ UPDATE partnerships SET geom = (
     SELECT MakeLine(cn.geom, jp.geom) FROM cities cn, cities jp
     WHERE cn.id = partnerships.cn_city AND jp.id = partnerships.jp_city);
 UPDATE partnerships SET geojson = AsGeoJSON(geom, 6) WHERE geom IS NOT NULL;
+UPDATE partnerships SET distance_km = (
+    SELECT round(pm_geodesic_m(cn.lon, cn.lat, jp.lon, jp.lat) / 1000.0, 3)
+    FROM cities cn, cities jp
+    WHERE cn.id = partnerships.cn_city AND jp.id = partnerships.jp_city);
+UPDATE cities SET partners = (
+    SELECT count(*) FROM partnerships WHERE cn_city = cities.id OR jp_city = cities.id);
 
 INSERT INTO initiatives (id, name, adopted, venue_city, url, source, verification, notes)
 SELECT id, name, adopted, venue_city, url, source, verification, notes
@@ -84,3 +90,24 @@ SELECT CreateSpatialIndex('partnerships', 'geom');
 SELECT CreateSpatialIndex('memberships', 'geom');
 SELECT CreateSpatialIndex('pilot_activities', 'geom');
 SELECT CreateSpatialIndex('events', 'geom');
+
+-- The name index of each collection (see the fts_ tables in sql/schema.sql).
+INSERT INTO fts_cities (rowid, names)
+SELECT rowid, '|' || pm_casei(pm_accenti(name_en)) || '|' || coalesce(name_zh, '') || '|'
+       || coalesce(name_ja, '') || '|' || coalesce(pm_casei(pm_accenti(name_local)), '') || '|'
+       || replace(substr(id, 4), '-', ' ') || '|'
+FROM cities;
+INSERT INTO fts_partnerships (rowid, names)
+SELECT p.rowid, '|' || f1.names || f2.names
+FROM partnerships p
+JOIN cities c1 ON c1.id = p.cn_city JOIN fts_cities f1 ON f1.rowid = c1.rowid
+JOIN cities c2 ON c2.id = p.jp_city JOIN fts_cities f2 ON f2.rowid = c2.rowid;
+INSERT INTO fts_memberships (rowid, names)
+SELECT m.rowid, f.names FROM memberships m
+JOIN cities c ON c.id = m.city JOIN fts_cities f ON f.rowid = c.rowid;
+INSERT INTO fts_pilot_activities (rowid, names)
+SELECT p.rowid, f.names || pm_casei(pm_accenti(p.title)) || '|' FROM pilot_activities p
+JOIN cities c ON c.id = p.city JOIN fts_cities f ON f.rowid = c.rowid;
+INSERT INTO fts_events (rowid, names)
+SELECT e.rowid, coalesce(f.names, '|') || pm_casei(pm_accenti(e.title)) || '|' FROM events e
+LEFT JOIN cities c ON c.id = e.host_city LEFT JOIN fts_cities f ON f.rowid = c.rowid;

@@ -73,6 +73,7 @@ CREATE TABLE cities (
     notes TEXT,
     lon REAL,
     lat REAL,
+    partners INTEGER NOT NULL DEFAULT 0, -- affiliations it takes part in (computed at load)
     geojson TEXT
 );
 
@@ -89,6 +90,7 @@ CREATE TABLE partnerships (
     source TEXT NOT NULL,
     verification TEXT NOT NULL CHECK (verification IN ('sourced', 'unverified')),
     notes TEXT,
+    distance_km REAL, -- geodesic length of the link on WGS 84 (computed at load)
     geojson TEXT,
     UNIQUE (cn_city, jp_city)
 );
@@ -163,3 +165,13 @@ SELECT AddGeometryColumn('partnerships', 'geom', 4326, 'LINESTRING', 'XY');
 SELECT AddGeometryColumn('memberships', 'geom', 4326, 'POINT', 'XY');
 SELECT AddGeometryColumn('pilot_activities', 'geom', 4326, 'POINT', 'XY');
 SELECT AddGeometryColumn('events', 'geom', 4326, 'POINT', 'XY');
+
+-- Name search (q=): one FTS5 trigram index per collection's base table, rowid = the base
+-- table's rowid, `names` the names of the feature and of its places, folded to lower case
+-- without accents (pm_casei, pm_accenti) and "|"-separated, so that "|name|" finds a whole
+-- name and "|name" its start. Filled by sql/load.sql.
+CREATE VIRTUAL TABLE fts_cities USING fts5(names, tokenize = 'trigram');
+CREATE VIRTUAL TABLE fts_partnerships USING fts5(names, tokenize = 'trigram');
+CREATE VIRTUAL TABLE fts_memberships USING fts5(names, tokenize = 'trigram');
+CREATE VIRTUAL TABLE fts_pilot_activities USING fts5(names, tokenize = 'trigram');
+CREATE VIRTUAL TABLE fts_events USING fts5(names, tokenize = 'trigram');

@@ -99,6 +99,8 @@ struct items_stream {
     long returned;
     long long matched;
     struct page_links links;
+    struct pm_feature_opts opts;
+    size_t properties[PM_PROPERTIES_MAX];
     char request_id[32];
 };
 
@@ -132,7 +134,7 @@ static int items_stream_produce(struct items_stream *s)
         if (rc == 1) {
             if (s->returned++)
                 pm_strbuf_append_char(&s->buf, ',');
-            pm_geojson_feature(&s->buf, s->collection, &row, s->base_url);
+            pm_geojson_feature_opts(&s->buf, s->collection, &row, s->base_url, &s->opts);
             return 0;
         }
         pm_geojson_collection_end(&s->buf, s->returned, s->matched, s->links.links, s->links.n);
@@ -239,24 +241,22 @@ static int items_html(struct pm_ctx *ctx, const struct pm_collection *c, struct 
     return 0;
 }
 
-int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c, struct pm_error *err)
+int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c,
+                    const struct pm_items_params *p, struct pm_error *err)
 {
-    struct pm_items_params p;
     struct pm_store *st = ctx->api->store;
     struct pm_session *session = NULL;
     struct pm_cursor *cur = NULL;
     long long matched;
     struct page_links pl = {.n = 0};
 
-    if (pm_items_params_parse(ctx->req->args, ctx->req->n_args, c->filter_names, c->n_filters, &p,
-                              err))
-        return -1;
     if (pm_store_borrow(st, &session, err))
         return -1;
-    if (pm_store_count(st, session, c, &p, &matched, err) ||
-        pm_store_items(st, session, c, &p, p.limit, p.offset, &cur, err))
-        goto fail;
-    page_links_build(&pl, ctx, c, &p, matched);
+    if (pm_store_items(st, session, c, p, &cur, &matched, err)) {
+        pm_store_release(st, session);
+        return -1;
+    }
+    page_links_build(&pl, ctx, c, p, matched);
     if (ctx->format == PM_FORMAT_HTML) {
         int rc = items_html(ctx, c, session, cur, &pl, matched, err);
         page_links_fini(&pl);
@@ -271,6 +271,12 @@ int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c, struct pm
     s->collection = c;
     s->matched = matched;
     s->links = pl;
+    s->opts.skip_geometry = p->skip_geometry;
+    if (p->has_properties) {
+        memcpy(s->properties, p->properties, p->n_properties * sizeof p->properties[0]);
+        s->opts.properties = s->properties;
+        s->opts.n_properties = p->n_properties;
+    }
     snprintf(s->base_url, sizeof s->base_url, "%s", ctx->base_url);
     snprintf(s->request_id, sizeof s->request_id, "%s",
              ctx->req->request_id ? ctx->req->request_id : "-");
@@ -280,10 +286,6 @@ int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c, struct pm
     ctx->resp->stream =
         (struct pm_stream){.read = items_stream_read, .free = items_stream_free, .ctx = s};
     return 0;
-fail:
-    pm_cursor_close(st, cur);
-    pm_store_release(st, session);
-    return -1;
 }
 
 int pm_handle_item(struct pm_ctx *ctx, const struct pm_collection *c, const char *id,

@@ -75,6 +75,67 @@ static json_t *components(void)
                   "1979-05-01T00:00:00Z, 1973/1980, ../1990-12-31, 2001-03-20/.., "
                   "2001-03-20/P2D",
                   "required", 0, "schema", "type", "string"));
+    json_object_set_new(
+        params, "filter",
+        json_pack("{s:s, s:s, s:s, s:b, s:{s:s}}", "name", "filter", "in", "query", "description",
+                  "a CQL2 filter (OGC API – Features Part 3): comparison, LIKE, BETWEEN, IN, IS "
+                  "NULL, CASEI, ACCENTI, arithmetic, S_ spatial and T_ temporal functions over "
+                  "the collection's queryables",
+                  "required", 0, "schema", "type", "string"));
+    json_object_set_new(
+        params, "filter-lang",
+        json_pack("{s:s, s:s, s:s, s:b, s:{s:s, s:[ss], s:s}}", "name", "filter-lang", "in",
+                  "query", "description", "the encoding of filter", "required", 0, "schema", "type",
+                  "string", "enum", "cql2-text", "cql2-json", "default", "cql2-text"));
+    json_object_set_new(params, "filter-crs",
+                        json_pack("{s:s, s:s, s:s, s:b, s:{s:s, s:[s]}}", "name", "filter-crs",
+                                  "in", "query", "description",
+                                  "the CRS of geometries in filter (CRS84 only)", "required", 0,
+                                  "schema", "type", "string", "enum",
+                                  "http://www.opengis.net/def/crs/OGC/1.3/CRS84"));
+    json_object_set_new(
+        params, "sortby",
+        json_pack("{s:s, s:s, s:s, s:b, s:{s:s}}", "name", "sortby", "in", "query", "description",
+                  "sort by properties, + ascending (the default) or - descending, e.g. "
+                  "-established,id; ties are broken by id",
+                  "required", 0, "schema", "type", "string"));
+    json_object_set_new(params, "properties",
+                        json_pack("{s:s, s:s, s:s, s:b, s:{s:s}}", "name", "properties", "in",
+                                  "query", "description",
+                                  "the properties to return, comma-separated", "required", 0,
+                                  "schema", "type", "string"));
+    json_object_set_new(params, "skipGeometry",
+                        json_pack("{s:s, s:s, s:s, s:b, s:{s:s, s:b}}", "name", "skipGeometry",
+                                  "in", "query", "description",
+                                  "true: geometries are left out (null)", "required", 0, "schema",
+                                  "type", "boolean", "default", 0));
+    json_object_set_new(
+        params, "near",
+        json_pack("{s:s, s:s, s:s, s:b, s:{s:s}}", "name", "near", "in", "query", "description",
+                  "lon,lat (CRS84): features ordered by geodesic distance on the WGS 84 "
+                  "ellipsoid from this point, each with distance_m; without radius the limit "
+                  "nearest (for a link, the distance to its nearest point)",
+                  "required", 0, "schema", "type", "string"));
+    json_object_set_new(params, "radius",
+                        json_pack("{s:s, s:s, s:s, s:b, s:{s:s, s:i, s:f}}", "name", "radius", "in",
+                                  "query", "description",
+                                  "with near: only features within this geodesic distance, "
+                                  "metres",
+                                  "required", 0, "schema", "type", "number", "minimum", 0,
+                                  "maximum", PM_RADIUS_MAX));
+    json_object_set_new(params, "q",
+                        json_pack("{s:s, s:s, s:s, s:b, s:{s:s}}", "name", "q", "in", "query",
+                                  "description",
+                                  "a name or part of one, in any script (大连, 北九州, kita); "
+                                  "case and accents are ignored; best matches first",
+                                  "required", 0, "schema", "type", "string"));
+    json_object_set_new(params, "geometry",
+                        json_pack("{s:s, s:s, s:s, s:b, s:{s:s, s:[ss], s:s}}", "name", "geometry",
+                                  "in", "query", "description",
+                                  "geodesic: links follow the geodesic in pieces of at most "
+                                  "50 km; straight: as stored",
+                                  "required", 0, "schema", "type", "string", "enum", "straight",
+                                  "geodesic", "default", "straight"));
     json_object_set_new(params, "featureId",
                         json_pack("{s:s, s:s, s:s, s:b, s:{s:s}}", "name", "featureId", "in",
                                   "path", "description", "the feature's id", "required", 1,
@@ -102,13 +163,34 @@ static void collection_paths(json_t *paths, const struct pm_collection *c)
     free(op);
     free(summary);
 
-    json_t *params = json_pack("[ooooo]", param_ref("f"), param_ref("limit"), param_ref("offset"),
-                               param_ref("bbox"), param_ref("datetime"));
+    json_t *params = json_array();
+    static const char *const generic[] = {"f",        "limit",      "offset",       "bbox",
+                                          "datetime", "filter",     "filter-lang",  "filter-crs",
+                                          "sortby",   "properties", "skipGeometry", "near",
+                                          "radius",   "q",          "geometry"};
+    for (size_t i = 0; i < sizeof generic / sizeof generic[0]; i++)
+        json_array_append_new(params, param_ref(generic[i]));
     for (size_t i = 0; i < c->n_filters; i++)
         json_array_append_new(params, json_pack("{s:s, s:s, s:s, s:b, s:{s:s}}", "name",
                                                 c->filters[i].param, "in", "query", "description",
                                                 c->filters[i].description, "required", 0, "schema",
                                                 "type", "string"));
+    /* Every queryable is also an equality filter (Part 3 queryables-query-parameters). */
+    for (size_t i = 0; i < c->n_props; i++) {
+        int taken = 0;
+        for (size_t k = 0; k < c->n_filters; k++)
+            taken |= !strcmp(c->filters[k].param, c->props[i].name);
+        if (taken)
+            continue;
+        char *desc = pm_asprintf("equals: %s", c->props[i].description);
+        const char *type = c->props[i].type == PM_PROP_INTEGER  ? "integer"
+                           : c->props[i].type == PM_PROP_NUMBER ? "number"
+                                                                : "string";
+        json_array_append_new(params, json_pack("{s:s, s:s, s:s, s:b, s:{s:s}}", "name",
+                                                c->props[i].name, "in", "query", "description",
+                                                desc, "required", 0, "schema", "type", type));
+        free(desc);
+    }
     path = pm_asprintf("/collections/%s/items", c->id);
     op = pm_asprintf("getFeatures_%s", c->id);
     summary = pm_asprintf("the features of '%s', paged", c->title);

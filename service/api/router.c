@@ -132,6 +132,7 @@ enum route {
     R_COLLECTIONS,
     R_COLLECTION,
     R_QUERYABLES,
+    R_SUMMARY,
     R_ITEMS,
     R_ITEM
 };
@@ -167,6 +168,8 @@ static enum route match(const char *path, char *buf, size_t bufsize, char **cid,
         return R_ITEMS;
     if (!strcmp(rest, "queryables"))
         return R_QUERYABLES;
+    if (!strcmp(rest, "summary"))
+        return R_SUMMARY;
     if (strncmp(rest, "items/", 6))
         return R_NONE;
     *fid = rest + 6;
@@ -204,21 +207,27 @@ int pm_api_handle(struct pm_api *api, const struct pm_request *req, struct pm_re
     set_base_url(&ctx);
     if (negotiate(&ctx, err))
         return -1;
-    if (r != R_ITEMS && r != R_ITEM && pm_params_check_only_f(req->args, req->n_args, err))
+    if (r != R_ITEMS && r != R_ITEM && r != R_SUMMARY &&
+        pm_params_check_only_f(req->args, req->n_args, err))
         return -1;
     if (r == R_ITEM && pm_params_check_only_f(req->args, req->n_args, err))
         return -1;
     compute_etag(&ctx);
     resp->cache_control = "public, max-age=60";
     if (r == R_ITEMS) {
-        /* Check the parameters before answering 304, so a bad request is never "not
+        /* The parameters are checked before a 304, so a bad request is never "not
          * modified". */
         struct pm_items_params p;
-        if (pm_items_params_parse(req->args, req->n_args, c->filter_names, c->n_filters, &p, err))
+        if (pm_items_params_parse(req->args, req->n_args, &c->spec, &p, err))
             return -1;
+        int rc = pm_not_modified(&ctx) ? 0 : pm_handle_items(&ctx, c, &p, err);
+        pm_items_params_fini(&p);
+        return rc;
     }
     /* A feature's existence is known only after the lookup, and "If-None-Match: *" must not
      * answer 304 for a feature that does not exist (RFC 9110 13.1.2): its handler asks. */
+    if (r == R_SUMMARY)
+        return pm_handle_summary(&ctx, c, err);
     if (r != R_ITEM && pm_not_modified(&ctx))
         return 0;
     switch (r) {
@@ -234,10 +243,10 @@ int pm_api_handle(struct pm_api *api, const struct pm_request *req, struct pm_re
         return pm_handle_collection(&ctx, c, err);
     case R_QUERYABLES:
         return pm_handle_queryables(&ctx, c, err);
-    case R_ITEMS:
-        return pm_handle_items(&ctx, c, err);
     case R_ITEM:
         return pm_handle_item(&ctx, c, fid, err);
+    case R_ITEMS:
+    case R_SUMMARY:
     case R_NONE:
         break;
     }

@@ -18,6 +18,20 @@
 void pm_geojson_feature(struct pm_strbuf *out, const struct pm_collection *c,
                         const struct pm_feature_row *row, const char *base_url);
 
+/* What of a feature to write. */
+struct pm_feature_opts {
+    const size_t *properties; /* indexes of the properties to write, or NULL for all */
+    size_t n_properties;
+    int skip_geometry; /* write no geometry member (skipGeometry=true) */
+};
+
+/* pm_geojson_feature with a choice of properties and geometry (opts may be NULL: all). A
+ * row with a distance gets a "distance_m" property; every link of the collection is added,
+ * its {id} replaced by the URL-encoded id. */
+void pm_geojson_feature_opts(struct pm_strbuf *out, const struct pm_collection *c,
+                             const struct pm_feature_row *row, const char *base_url,
+                             const struct pm_feature_opts *opts);
+
 /* Append the opening of a FeatureCollection up to and including `"features":[`. */
 void pm_geojson_collection_begin(struct pm_strbuf *out);
 

@@ -5,9 +5,14 @@
  */
 #include "query.h"
 
+#include "cql2.h"
+
 #include <string.h>
 
-static const char *const generic_items[] = {"f", "limit", "offset", "bbox", "datetime"};
+static const char *const generic_items[] = {"f",        "limit",      "offset",       "bbox",
+                                            "datetime", "filter",     "filter-lang",  "filter-crs",
+                                            "sortby",   "properties", "skipGeometry", "near",
+                                            "radius",   "q",          "geometry"};
 #define N_GENERIC (sizeof generic_items / sizeof generic_items[0])
 
 int pm_format_parse(const char *s, enum pm_format *out, struct pm_error *err)
@@ -89,19 +94,136 @@ static int is_in(const char *key, const char *const *names, size_t n)
     return 0;
 }
 
-static int unknown_param(struct pm_error *err, const char *key, const char *const *filters,
-                         size_t n_filters)
+static int unknown_param(struct pm_error *err, const char *key, const struct pm_items_spec *spec)
 {
     struct pm_strbuf allowed;
     pm_strbuf_init(&allowed);
     for (size_t i = 0; i < N_GENERIC; i++)
         pm_strbuf_appendf(&allowed, "%s%s", i ? ", " : "", generic_items[i]);
-    for (size_t i = 0; i < n_filters; i++)
-        pm_strbuf_appendf(&allowed, ", %s", filters[i]);
+    for (size_t i = 0; i < spec->n_filter_names; i++)
+        pm_strbuf_appendf(&allowed, ", %s", spec->filter_names[i]);
     pm_error_set(err, 400, "InvalidParameterValue",
                  "unknown query parameter '%.60s'; this resource accepts: %s", key, allowed.data);
     pm_strbuf_fini(&allowed);
     return -1;
+}
+
+/* The index of name among the spec's properties, or -1. */
+static long property_index(const struct pm_items_spec *spec, const char *name, size_t len)
+{
+    for (size_t i = 0; i < spec->n_property_names; i++)
+        if (strlen(spec->property_names[i]) == len && !strncmp(spec->property_names[i], name, len))
+            return (long)i;
+    return -1;
+}
+
+static int unknown_property(struct pm_error *err, const char *param, const char *name, size_t len,
+                            const struct pm_items_spec *spec)
+{
+    struct pm_strbuf known;
+    pm_strbuf_init(&known);
+    for (size_t i = 0; i < spec->n_property_names; i++)
+        pm_strbuf_appendf(&known, "%s%s", i ? ", " : "", spec->property_names[i]);
+    pm_error_set(err, 400, "InvalidParameterValue",
+                 "%s: unknown property '%.*s'; expected one of: id, %s", param,
+                 (int)(len > 60 ? 60 : len), name, known.data);
+    pm_strbuf_fini(&known);
+    return -1;
+}
+
+/* sortby=+a,-b,c (OGC API – Features Part 8 / STAC sort): properties or id. */
+static int parse_sortby(const char *v, const struct pm_items_spec *spec,
+                        struct pm_items_params *out, struct pm_error *err)
+{
+    const char *p = v;
+    if (!*p)
+        return pm_error_set(err, 400, "InvalidParameterValue",
+                            "sortby: expected properties such as +name_en,-established");
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        int desc = 0;
+        const char *name = p;
+        size_t nlen = len;
+        if (nlen && (*name == '+' || *name == '-' || *name == ' ')) {
+            desc = *name == '-';
+            name++;
+            nlen--;
+        }
+        if (!nlen)
+            return pm_error_set(err, 400, "InvalidParameterValue",
+                                "sortby: a property name is missing in '%.80s'", v);
+        if (out->n_sort == PM_SORT_MAX)
+            return pm_error_set(err, 400, "InvalidParameterValue", "sortby: at most %d properties",
+                                PM_SORT_MAX);
+        long idx = nlen == 2 && !strncmp(name, "id", 2) ? -1 : property_index(spec, name, nlen);
+        if (idx == -1 && !(nlen == 2 && !strncmp(name, "id", 2)))
+            return unknown_property(err, "sortby", name, nlen, spec);
+        out->sort[out->n_sort].property = idx;
+        out->sort[out->n_sort].descending = desc;
+        out->n_sort++;
+        p += len;
+        if (*p == ',') {
+            p++;
+            if (!*p)
+                return pm_error_set(err, 400, "InvalidParameterValue",
+                                    "sortby: a property name is missing in '%.80s'", v);
+        }
+    }
+    return 0;
+}
+
+static int parse_properties(const char *v, const struct pm_items_spec *spec,
+                            struct pm_items_params *out, struct pm_error *err)
+{
+    const char *p = v;
+    out->has_properties = 1;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        long idx = property_index(spec, p, len);
+        if (idx < 0)
+            return unknown_property(err, "properties", p, len, spec);
+        if (out->n_properties == PM_PROPERTIES_MAX)
+            return pm_error_set(err, 400, "InvalidParameterValue", "properties: at most %d",
+                                PM_PROPERTIES_MAX);
+        out->properties[out->n_properties++] = (size_t)idx;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
+static int parse_bool(const char *param, const char *v, int *out, struct pm_error *err)
+{
+    if (!strcmp(v, "true"))
+        *out = 1;
+    else if (!strcmp(v, "false"))
+        *out = 0;
+    else
+        return pm_error_set(err, 400, "InvalidParameterValue",
+                            "%s: expected true or false, got '%.60s'", param, v);
+    return 0;
+}
+
+static int parse_near(const char *v, double out[2], struct pm_error *err)
+{
+    char a[64], b[64];
+    const char *comma = strchr(v, ',');
+    size_t la = comma ? (size_t)(comma - v) : 0;
+    if (!comma || la == 0 || la >= sizeof a || strlen(comma + 1) >= sizeof b ||
+        strchr(comma + 1, ','))
+        return pm_error_set(err, 400, "InvalidParameterValue",
+                            "near: expected lon,lat in degrees (CRS84), got '%.60s'", v);
+    memcpy(a, v, la);
+    a[la] = '\0';
+    strcpy(b, comma + 1);
+    if (pm_parse_double(a, &out[0]) || pm_parse_double(b, &out[1]) || out[0] < -180 ||
+        out[0] > 180 || out[1] < -90 || out[1] > 90)
+        return pm_error_set(err, 400, "InvalidParameterValue",
+                            "near: expected lon,lat with lon in [-180, 180] and lat in [-90, "
+                            "90], got '%.60s'",
+                            v);
+    return 0;
 }
 
 static int check_duplicates(const struct pm_kv *args, size_t n_args, struct pm_error *err)
@@ -130,9 +252,10 @@ int pm_params_check_only_f(const struct pm_kv *args, size_t n_args, struct pm_er
     return 0;
 }
 
-int pm_items_params_parse(const struct pm_kv *args, size_t n_args, const char *const *filter_names,
-                          size_t n_filter_names, struct pm_items_params *out, struct pm_error *err)
+int pm_items_params_parse(const struct pm_kv *args, size_t n_args, const struct pm_items_spec *spec,
+                          struct pm_items_params *out, struct pm_error *err)
 {
+    const char *filter = NULL, *filter_lang = NULL, *radius = NULL;
     memset(out, 0, sizeof *out);
     out->limit = PM_LIMIT_DEFAULT;
     if (check_duplicates(args, n_args, err))
@@ -142,43 +265,142 @@ int pm_items_params_parse(const struct pm_kv *args, size_t n_args, const char *c
         if (!strcmp(k, "f")) {
             enum pm_format f;
             if (pm_format_parse(v, &f, err))
-                return -1;
+                goto fail;
         } else if (!strcmp(k, "limit")) {
             /* A limit above the maximum is clamped, not refused (OGC 17-069r4
              * /req/core/fc-limit-response-1 permits either; clients expect clamping). */
             size_t len = strlen(v);
             long n = 0;
-            if (len == 0 || len > 40 || strspn(v, "0123456789") != len || strspn(v, "0") == len)
-                return pm_error_set(err, 400, "InvalidParameterValue",
-                                    "limit: expected a whole number from 1 to %d, got '%.60s'",
-                                    PM_LIMIT_MAX, v);
+            if (len == 0 || len > 40 || strspn(v, "0123456789") != len || strspn(v, "0") == len) {
+                pm_error_set(err, 400, "InvalidParameterValue",
+                             "limit: expected a whole number from 1 to %d, got '%.60s'",
+                             PM_LIMIT_MAX, v);
+                goto fail;
+            }
             if (len > 9 || pm_parse_long(v, 1, PM_LIMIT_MAX, &n))
                 n = PM_LIMIT_MAX;
             out->limit = n;
         } else if (!strcmp(k, "offset")) {
-            if (pm_parse_long(v, 0, 1000000000L, &out->offset))
-                return pm_error_set(err, 400, "InvalidParameterValue",
-                                    "offset: expected a whole number from 0, got '%.60s'", v);
+            if (pm_parse_long(v, 0, 1000000000L, &out->offset)) {
+                pm_error_set(err, 400, "InvalidParameterValue",
+                             "offset: expected a whole number from 0, got '%.60s'", v);
+                goto fail;
+            }
         } else if (!strcmp(k, "bbox")) {
             if (pm_bbox_parse(v, out->bbox, err))
-                return -1;
+                goto fail;
             out->has_bbox = 1;
         } else if (!strcmp(k, "datetime")) {
             if (pm_datetime_parse(v, &out->datetime, err))
-                return -1;
+                goto fail;
             out->has_datetime = 1;
-        } else if (is_in(k, filter_names, n_filter_names)) {
-            if (out->n_filters == PM_FILTERS_MAX)
-                return pm_error_set(err, 400, "InvalidParameterValue", "too many filters");
-            if (!*v)
-                return pm_error_set(err, 400, "InvalidParameterValue",
-                                    "%.60s: expected a value, got an empty string", k);
+        } else if (!strcmp(k, "filter")) {
+            filter = v;
+        } else if (!strcmp(k, "filter-lang")) {
+            if (strcmp(v, "cql2-text") && strcmp(v, "cql2-json")) {
+                pm_error_set(err, 400, "InvalidParameterValue",
+                             "filter-lang: expected cql2-text or cql2-json, got '%.60s'", v);
+                goto fail;
+            }
+            filter_lang = v;
+        } else if (!strcmp(k, "filter-crs")) {
+            /* OGC API – Features Part 3 /req/filter/filter-crs-wgs84: CRS84 is the one
+             * supported. */
+            if (strcmp(v, "http://www.opengis.net/def/crs/OGC/1.3/CRS84")) {
+                pm_error_set(err, 400, "InvalidParameterValue",
+                             "filter-crs: expected "
+                             "http://www.opengis.net/def/crs/OGC/1.3/CRS84, got '%.100s'",
+                             v);
+                goto fail;
+            }
+        } else if (!strcmp(k, "sortby")) {
+            if (parse_sortby(v, spec, out, err))
+                goto fail;
+        } else if (!strcmp(k, "properties")) {
+            if (parse_properties(v, spec, out, err))
+                goto fail;
+        } else if (!strcmp(k, "skipGeometry")) {
+            if (parse_bool("skipGeometry", v, &out->skip_geometry, err))
+                goto fail;
+        } else if (!strcmp(k, "near")) {
+            if (parse_near(v, out->near, err))
+                goto fail;
+            out->has_near = 1;
+        } else if (!strcmp(k, "radius")) {
+            radius = v;
+        } else if (!strcmp(k, "q")) {
+            if (!*v || strlen(v) > 200) {
+                pm_error_set(err, 400, "InvalidParameterValue",
+                             "q: expected a name or part of one (1 to 200 bytes)");
+                goto fail;
+            }
+            out->q = v;
+        } else if (!strcmp(k, "geometry")) {
+            if (!strcmp(v, "geodesic")) {
+                out->geometry = PM_GEOMETRY_GEODESIC;
+            } else if (strcmp(v, "straight")) {
+                pm_error_set(err, 400, "InvalidParameterValue",
+                             "geometry: expected straight or geodesic, got '%.60s'", v);
+                goto fail;
+            }
+        } else if (is_in(k, spec->filter_names, spec->n_filter_names) ||
+                   property_index(spec, k, strlen(k)) >= 0) {
+            /* A collection's own filters, and every queryable as an equality filter (OGC
+             * API – Features Part 3 /req/queryables-query-parameters). */
+            if (out->n_filters == PM_FILTERS_MAX) {
+                pm_error_set(err, 400, "InvalidParameterValue", "too many filters");
+                goto fail;
+            }
+            if (!*v) {
+                pm_error_set(err, 400, "InvalidParameterValue",
+                             "%.60s: expected a value, got an empty string", k);
+                goto fail;
+            }
             out->filters[out->n_filters].param = k;
             out->filters[out->n_filters].value = v;
             out->n_filters++;
         } else {
-            return unknown_param(err, k, filter_names, n_filter_names);
+            unknown_param(err, k, spec);
+            goto fail;
         }
     }
+    if (radius) {
+        if (!out->has_near) {
+            pm_error_set(err, 400, "InvalidParameterValue",
+                         "radius: needs near=lon,lat, the centre of the circle");
+            goto fail;
+        }
+        if (pm_parse_double(radius, &out->radius_m) || out->radius_m <= 0 ||
+            out->radius_m > PM_RADIUS_MAX) {
+            pm_error_set(err, 400, "InvalidParameterValue",
+                         "radius: expected metres, more than 0 and at most %.0f, got '%.60s'",
+                         PM_RADIUS_MAX, radius);
+            goto fail;
+        }
+        out->has_radius = 1;
+    }
+    if (filter_lang && !filter) {
+        pm_error_set(err, 400, "InvalidParameterValue", "filter-lang: given without filter");
+        goto fail;
+    }
+    if (filter) {
+        size_t len = strlen(filter);
+        out->filter = filter_lang && !strcmp(filter_lang, "cql2-json")
+                          ? pm_cql_parse_json(filter, len, err)
+                          : pm_cql_parse_text(filter, len, err);
+        if (!out->filter)
+            goto fail;
+    }
     return 0;
+fail:
+    pm_items_params_fini(out);
+    return -1;
+}
+
+void pm_items_params_fini(struct pm_items_params *p)
+{
+    if (!p)
+        return;
+    pm_cql_free(p->filter);
+    p->filter = NULL;
 }

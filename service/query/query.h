@@ -57,14 +57,37 @@ int pm_format_parse(const char *s, enum pm_format *out, struct pm_error *err);
 #define PM_LIMIT_MAX 10000
 #define PM_FILTERS_MAX 16
 
-/* An equality filter on a property, e.g. country=CN. Strings borrowed from the request. */
+/* An equality filter, e.g. country=CN: one of the collection's filter parameters or any of
+ * its properties. Strings borrowed from the request. */
 struct pm_filter_eq {
     const char *param;
     const char *value;
 };
 
+#define PM_SORT_MAX 8
+#define PM_PROPERTIES_MAX 64
+
+struct pm_sort_key {
+    long property; /* index into the spec's property names; -1 for the id */
+    int descending;
+};
+
+enum pm_geometry_mode { PM_GEOMETRY_STRAIGHT, PM_GEOMETRY_GEODESIC };
+
+struct pm_cql_node;
+
+/* What a collection offers, for checking an items request: its equality filter parameters
+ * and its properties (which sortby and properties may name). Strings borrowed. */
+struct pm_items_spec {
+    const char *const *filter_names;
+    size_t n_filter_names;
+    const char *const *property_names;
+    size_t n_property_names;
+};
+
 /* The parameters of an items request, after checking. Strings are borrowed from the kv
- * array given to pm_items_params_parse and live as long as it does. */
+ * array given to pm_items_params_parse and live as long as it does; `filter` is owned and
+ * freed by pm_items_params_fini. */
 struct pm_items_params {
     long limit;  /* 1 .. PM_LIMIT_MAX (larger requests are clamped) */
     long offset; /* >= 0 */
@@ -74,14 +97,34 @@ struct pm_items_params {
     struct pm_datetime datetime;
     size_t n_filters;
     struct pm_filter_eq filters[PM_FILTERS_MAX];
+    struct pm_cql_node *filter; /* filter=, parsed (cql2-text or cql2-json), or NULL */
+    size_t n_sort;              /* sortby=; 0: by id */
+    struct pm_sort_key sort[PM_SORT_MAX];
+    int has_properties; /* properties=: only these (indexes into the spec's names) */
+    size_t n_properties;
+    size_t properties[PM_PROPERTIES_MAX];
+    int skip_geometry; /* skipGeometry=true */
+    int has_near;      /* near=lon,lat: by geodesic distance from this point */
+    double near[2];
+    int has_radius; /* radius= metres: only within it; without it the limit nearest */
+    double radius_m;
+    const char *q;                  /* q=: a name search, or NULL */
+    enum pm_geometry_mode geometry; /* geometry=straight|geodesic */
 };
 
-/* Check every parameter of an items request. `filter_names` are the equality filters this
- * collection offers. The generic parameters are f, limit, offset, bbox and datetime. Any
- * other name, a parameter given twice, or a malformed value is a 400 (err says which
- * parameter, what was expected and what this resource accepts). */
-int pm_items_params_parse(const struct pm_kv *args, size_t n_args, const char *const *filter_names,
-                          size_t n_filter_names, struct pm_items_params *out, struct pm_error *err);
+/* Check every parameter of an items request against what the collection offers. The
+ * generic parameters are f, limit, offset, bbox, datetime, filter, filter-lang, filter-crs,
+ * sortby, properties, skipGeometry, near, radius, q and geometry. Any other name, a parameter
+ * given twice, or a malformed value is a 400 (err says which parameter, what was expected and
+ * what this resource accepts). On success the caller frees with pm_items_params_fini. */
+int pm_items_params_parse(const struct pm_kv *args, size_t n_args, const struct pm_items_spec *spec,
+                          struct pm_items_params *out, struct pm_error *err);
+/* Free what the params own. Accepts NULL. */
+void pm_items_params_fini(struct pm_items_params *p);
+
+/* The greatest geodesic distance between two points of the Earth, in metres (half the
+ * meridian), the largest radius that means anything. */
+#define PM_RADIUS_MAX 20004000.0
 
 /* For resources that take no parameter but `f`: 400 for anything else. */
 int pm_params_check_only_f(const struct pm_kv *args, size_t n_args, struct pm_error *err);

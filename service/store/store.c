@@ -42,6 +42,13 @@ void pm_catalog_fini(struct pm_catalog *cat)
         }
         free(c->filters);
         free(c->filter_names);
+        free(c->prop_names);
+        for (size_t k = 0; k < c->n_links; k++) {
+            free(c->links[k].rel);
+            free(c->links[k].title);
+            free(c->links[k].href);
+        }
+        free(c->links);
     }
     free(cat->collections);
     free(cat->data_version);
@@ -60,17 +67,11 @@ void pm_store_release(struct pm_store *st, struct pm_session *s)
         st->ops->session_release(s);
 }
 
-int pm_store_count(struct pm_store *st, struct pm_session *s, const struct pm_collection *c,
-                   const struct pm_items_params *p, long long *out, struct pm_error *err)
-{
-    return st->ops->items_count(s, c, p, out, err);
-}
-
 int pm_store_items(struct pm_store *st, struct pm_session *s, const struct pm_collection *c,
-                   const struct pm_items_params *p, long limit, long offset, struct pm_cursor **out,
+                   const struct pm_items_params *p, struct pm_cursor **out, long long *matched,
                    struct pm_error *err)
 {
-    return st->ops->items_open(s, c, p, limit, offset, out, err);
+    return st->ops->items_open(s, c, p, out, matched, err);
 }
 
 int pm_store_feature(struct pm_store *st, struct pm_session *s, const struct pm_collection *c,
@@ -95,4 +96,21 @@ void pm_store_close(struct pm_store *st)
 {
     if (st)
         st->ops->close(st);
+}
+
+int pm_store_summarize(struct pm_store *st, struct pm_session *s, const struct pm_collection *c,
+                       const struct pm_items_params *p, const struct pm_summary_request *req,
+                       struct pm_summary *out, struct pm_error *err)
+{
+    return st->ops->summarize(s, c, p, req, out, err);
+}
+
+void pm_summary_fini(struct pm_summary *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->n_groups; i++)
+        free(s->groups[i].key);
+    free(s->groups);
+    memset(s, 0, sizeof *s);
 }

@@ -28,6 +28,14 @@ struct pm_filter_def {
     char *description;
 };
 
+/* A link every feature of a collection carries, besides self and collection: href is a
+ * path with "{id}" standing for the feature's id (URL-encoded when written). */
+struct pm_feature_link {
+    char *rel;
+    char *title;
+    char *href;
+};
+
 struct pm_collection {
     char *id;
     char *title;
@@ -43,7 +51,12 @@ struct pm_collection {
     size_t n_props;
     struct pm_filter_def *filters;
     size_t n_filters;
-    const char **filter_names; /* the params of `filters`, for pm_items_params_parse */
+    const char **filter_names; /* the params of `filters` */
+    const char **prop_names;   /* the names of `props` */
+    struct pm_items_spec spec; /* filter_names and prop_names, for pm_items_params_parse */
+    struct pm_feature_link *links;
+    size_t n_links;
+    int has_search; /* q= is answered (a name index exists) */
 };
 
 struct pm_catalog {
@@ -72,7 +85,36 @@ struct pm_feature_row {
     const char *id;
     const char *geometry; /* GeoJSON geometry text, or NULL */
     struct pm_value *values;
+    int has_distance; /* a near= query: the geodesic distance from its point */
+    double distance_m;
 };
+
+#define PM_SUMMARY_COUNTS 8
+
+/* A summary: counts of an items query's features, grouped. */
+struct pm_summary_request {
+    long group_by; /* a property index, PM_GROUP_YEAR (the year of the collection's date), or
+                      PM_GROUP_NONE */
+    size_t n_counts;
+    long counts[PM_SUMMARY_COUNTS]; /* property indexes: count their distinct values too */
+};
+#define PM_GROUP_NONE (-1)
+#define PM_GROUP_YEAR (-2)
+
+struct pm_summary_group {
+    char *key; /* NULL for features without a value */
+    long long count;
+    long long distinct[PM_SUMMARY_COUNTS];
+};
+
+struct pm_summary {
+    long long count; /* all matching features */
+    long long distinct[PM_SUMMARY_COUNTS];
+    struct pm_summary_group *groups;
+    size_t n_groups;
+};
+
+void pm_summary_fini(struct pm_summary *s);
 
 struct pm_store;
 struct pm_session;
@@ -81,11 +123,12 @@ struct pm_cursor;
 struct pm_store_ops {
     int (*session_borrow)(struct pm_store *st, struct pm_session **out, struct pm_error *err);
     void (*session_release)(struct pm_session *s);
-    int (*items_count)(struct pm_session *s, const struct pm_collection *c,
-                       const struct pm_items_params *p, long long *out, struct pm_error *err);
     int (*items_open)(struct pm_session *s, const struct pm_collection *c,
-                      const struct pm_items_params *p, long limit, long offset,
-                      struct pm_cursor **out, struct pm_error *err);
+                      const struct pm_items_params *p, struct pm_cursor **out, long long *matched,
+                      struct pm_error *err);
+    int (*summarize)(struct pm_session *s, const struct pm_collection *c,
+                     const struct pm_items_params *p, const struct pm_summary_request *req,
+                     struct pm_summary *out, struct pm_error *err);
     int (*feature_open)(struct pm_session *s, const struct pm_collection *c, const char *id,
                         struct pm_cursor **out, struct pm_error *err);
     int (*cursor_next)(struct pm_cursor *cur, struct pm_feature_row *row, struct pm_error *err);
@@ -102,14 +145,20 @@ struct pm_store {
 int pm_store_borrow(struct pm_store *st, struct pm_session **out, struct pm_error *err);
 /* Give a session back. Accepts NULL. */
 void pm_store_release(struct pm_store *st, struct pm_session *s);
-/* numberMatched of an items query (limit and offset ignored). */
-int pm_store_count(struct pm_store *st, struct pm_session *s, const struct pm_collection *c,
-                   const struct pm_items_params *p, long long *out, struct pm_error *err);
-/* Open a cursor over the features of an items query, ordered by id, from `offset`, at most
- * `limit` rows. The cursor must be closed before its session is released. */
+/* Open a cursor over the page p->offset .. p->offset + p->limit of an items query, and
+ * count the features it matches (numberMatched). The order is p's sortby, else by distance
+ * for near=, else by best name match for q=, else by id; ties are broken by id, so pages
+ * neither repeat nor skip. Geometry is densified along the geodesic when p asks. The cursor
+ * must be closed before its session is released. 0, or -1 with err (400 for a filter that
+ * does not fit the collection). */
 int pm_store_items(struct pm_store *st, struct pm_session *s, const struct pm_collection *c,
-                   const struct pm_items_params *p, long limit, long offset, struct pm_cursor **out,
+                   const struct pm_items_params *p, struct pm_cursor **out, long long *matched,
                    struct pm_error *err);
+/* Count the features an items query matches (limit, offset and near ignored), grouped as
+ * req says, ordered by key. The caller finishes out with pm_summary_fini. 0 or -1. */
+int pm_store_summarize(struct pm_store *st, struct pm_session *s, const struct pm_collection *c,
+                       const struct pm_items_params *p, const struct pm_summary_request *req,
+                       struct pm_summary *out, struct pm_error *err);
 /* A cursor over the one feature with this id (no row if there is none). */
 int pm_store_feature(struct pm_store *st, struct pm_session *s, const struct pm_collection *c,
                      const char *id, struct pm_cursor **out, struct pm_error *err);

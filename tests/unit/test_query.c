@@ -362,12 +362,16 @@ static void only_f(void **state)
 /* --- items parameters ----------------------------------------------------------------- */
 
 static const char *const city_filters[] = {"country", "level", "region"};
+static const char *const city_properties[] = {"name_en", "country", "level", "population"};
+static const struct pm_items_spec city_spec = {city_filters, N(city_filters), city_properties,
+                                               N(city_properties)};
 
+/* Parse against a cities-like spec (no test here passes a filter, so nothing is owned). */
 static int items(const struct pm_kv *args, size_t n, struct pm_items_params *p,
                  struct pm_error *err)
 {
     memset(err, 0, sizeof *err);
-    return pm_items_params_parse(args, n, city_filters, N(city_filters), p, err);
+    return pm_items_params_parse(args, n, &city_spec, p, err);
 }
 
 static void items_defaults(void **state)
@@ -473,8 +477,9 @@ static void items_unknown_parameter(void **state)
     assert_non_null(strstr(err.message, "'kind'"));
     /* With no filters at all, only the generic names are listed. */
     memset(&err, 0, sizeof err);
-    assert_int_equal(pm_items_params_parse(other, 1, NULL, 0, &p, &err), -1);
-    assert_non_null(strstr(err.message, "accepts: f, limit, offset, bbox, datetime"));
+    static const struct pm_items_spec empty = {NULL, 0, NULL, 0};
+    assert_int_equal(pm_items_params_parse(other, 1, &empty, &p, &err), -1);
+    assert_non_null(strstr(err.message, "accepts: f, limit, offset, bbox, datetime, filter"));
 }
 
 static void items_duplicate_parameter(void **state)

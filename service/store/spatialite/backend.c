@@ -10,7 +10,7 @@
  * Only identifiers from the catalog (view, table and column names, checked at open to be
  * plain [a-z0-9_] words) are spliced into SQL; every value from a request is bound.
  */
-#include "spatialite.h"
+#include "internal.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -19,39 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define STMT_CACHE 24
-
-struct cached_stmt {
-    char *sql;
-    sqlite3_stmt *stmt;
-};
-
-struct pm_session {
-    struct sl_store *store;
-    sqlite3 *db;
-    void *spatialite_cache;
-    int in_use;
-    struct cached_stmt cache[STMT_CACHE];
-    size_t next_evict;
-};
-
-struct pm_cursor {
-    struct pm_session *session;
-    sqlite3_stmt *stmt; /* borrowed from the session's cache: reset, not finalized */
-    size_t n_props;
-    struct pm_value *values;
-};
-
-struct sl_store {
-    struct pm_store base; /* first: a struct pm_store * is a struct sl_store * */
-    pthread_mutex_t lock;
-    struct pm_session *sessions;
-    unsigned n_sessions;
-};
-
 static const struct pm_store_ops sl_ops;
 
-static int db_error(struct pm_error *err, sqlite3 *db, const char *what)
+int pm_sl_db_error(struct pm_error *err, sqlite3 *db, const char *what)
 {
     pm_log(PM_LOG_ERROR, "msg=\"%s failed\" sqlite=\"%s\"", what, sqlite3_errmsg(db));
     return pm_error_set(err, 500, "ServerError", "%s failed: %s", what, sqlite3_errmsg(db));
@@ -59,23 +29,23 @@ static int db_error(struct pm_error *err, sqlite3 *db, const char *what)
 
 /* Prepared statement for `sql`, from the cache or newly prepared (then cached). The
  * statement stays owned by the session; callers reset it when done. */
-static sqlite3_stmt *session_stmt(struct pm_session *s, const char *sql, struct pm_error *err)
+sqlite3_stmt *pm_sl_session_stmt(struct pm_session *s, const char *sql, struct pm_error *err)
 {
-    for (size_t i = 0; i < STMT_CACHE; i++)
+    for (size_t i = 0; i < PM_SL_STMT_CACHE; i++)
         if (s->cache[i].sql && !strcmp(s->cache[i].sql, sql))
             return s->cache[i].stmt;
     sqlite3_stmt *stmt;
     if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, NULL) != SQLITE_OK) {
-        db_error(err, s->db, "prepare");
+        pm_sl_db_error(err, s->db, "prepare");
         return NULL;
     }
-    size_t slot = STMT_CACHE;
-    for (size_t i = 0; i < STMT_CACHE && slot == STMT_CACHE; i++)
+    size_t slot = PM_SL_STMT_CACHE;
+    for (size_t i = 0; i < PM_SL_STMT_CACHE && slot == PM_SL_STMT_CACHE; i++)
         if (!s->cache[i].sql)
             slot = i;
-    if (slot == STMT_CACHE) {
+    if (slot == PM_SL_STMT_CACHE) {
         slot = s->next_evict;
-        s->next_evict = (s->next_evict + 1) % STMT_CACHE;
+        s->next_evict = (s->next_evict + 1) % PM_SL_STMT_CACHE;
         sqlite3_finalize(s->cache[slot].stmt);
         free(s->cache[slot].sql);
     }
@@ -113,6 +83,10 @@ static int open_connection(const char *path, sqlite3 **db, void **cache, struct 
     }
     *cache = spatialite_alloc_connection();
     spatialite_init_ex(*db, *cache, 0);
+    if (pm_sl_register_functions(*db)) {
+        pm_error_set(err, 500, "ServerError", "cannot add SQL functions to %s", path);
+        return -1;
+    }
     sqlite3_busy_timeout(*db, 1000);
     return 0;
 }
@@ -263,6 +237,39 @@ static int read_catalog(sqlite3 *db, const char *path, struct pm_catalog *cat, s
         c->filter_names = pm_calloc(c->n_filters ? c->n_filters : 1, sizeof(char *));
         for (size_t k = 0; k < c->n_filters; k++)
             c->filter_names[k] = c->filters[k].param;
+        c->prop_names = pm_calloc(c->n_props ? c->n_props : 1, sizeof(char *));
+        for (size_t k = 0; k < c->n_props; k++)
+            c->prop_names[k] = c->props[k].name;
+        c->spec.filter_names = c->filter_names;
+        c->spec.n_filter_names = c->n_filters;
+        c->spec.property_names = c->prop_names;
+        c->spec.n_property_names = c->n_props;
+
+        if (sqlite3_prepare_v2(db,
+                               "SELECT rel, title, href FROM collection_links "
+                               "WHERE collection = ? ORDER BY rowid",
+                               -1, &st, NULL) != SQLITE_OK)
+            goto sql_error;
+        sqlite3_bind_text(st, 1, c->id, -1, SQLITE_STATIC);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            c->links = pm_realloc(c->links, (c->n_links + 1) * sizeof *c->links);
+            struct pm_feature_link *l = &c->links[c->n_links++];
+            l->rel = column_dup(st, 0);
+            l->title = column_dup(st, 1);
+            l->href = column_dup(st, 2);
+        }
+        if (rc != SQLITE_DONE)
+            goto sql_error;
+        sqlite3_finalize(st);
+        st = NULL;
+        /* q= is answered where the load built a name index for the base table. */
+        if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE name = 'fts_' || ?", -1, &st,
+                               NULL) != SQLITE_OK)
+            goto sql_error;
+        sqlite3_bind_text(st, 1, c->base_table, -1, SQLITE_STATIC);
+        c->has_search = sqlite3_step(st) == SQLITE_ROW;
+        sqlite3_finalize(st);
+        st = NULL;
     }
     return 0;
 
@@ -279,7 +286,7 @@ bad_identifier:
 
 struct pm_store *pm_spatialite_open(const char *path, unsigned n_sessions, struct pm_error *err)
 {
-    struct sl_store *st = pm_calloc(1, sizeof *st);
+    struct pm_sl_store *st = pm_calloc(1, sizeof *st);
     st->base.ops = &sl_ops;
     pthread_mutex_init(&st->lock, NULL);
     if (n_sessions == 0)
@@ -302,7 +309,7 @@ fail:
 
 static int sl_borrow(struct pm_store *base, struct pm_session **out, struct pm_error *err)
 {
-    struct sl_store *st = (struct sl_store *)base;
+    struct pm_sl_store *st = (struct pm_sl_store *)base;
     *out = NULL;
     pthread_mutex_lock(&st->lock);
     for (unsigned i = 0; i < st->n_sessions; i++) {
@@ -326,264 +333,12 @@ static void sl_release(struct pm_session *s)
     pthread_mutex_unlock(&s->store->lock);
 }
 
-/* Bound values of a compiled query, in order. */
-struct binds {
-    size_t n;
-    struct {
-        int is_text;
-        const char *text;
-        double num;
-    } v[64];
-};
-
-static void bind_num(struct binds *b, double x)
-{
-    if (b->n < 64) {
-        b->v[b->n].is_text = 0;
-        b->v[b->n].num = x;
-        b->n++;
-    }
-}
-
-static void bind_text(struct binds *b, const char *s)
-{
-    if (b->n < 64) {
-        b->v[b->n].is_text = 1;
-        b->v[b->n].text = s;
-        b->n++;
-    }
-}
-
-/* The R*Tree condition for one box. */
-static void rtree_box(struct pm_strbuf *sql, struct binds *b, double w, double s, double e,
-                      double n)
-{
-    pm_strbuf_append_str(sql, "(xmax >= ? AND xmin <= ? AND ymax >= ? AND ymin <= ?)");
-    bind_num(b, w);
-    bind_num(b, e);
-    bind_num(b, s);
-    bind_num(b, n);
-}
-
-/* The exact test for one box: for points their MBR is the point itself, so MbrIntersects is
- * exact and needs no GEOS; other geometries are tested with ST_Intersects. */
-static void exact_box(struct pm_strbuf *sql, struct binds *b, const struct pm_collection *c,
-                      double w, double s, double e, double n)
-{
-    if (!strcmp(c->geometry_type, "Point"))
-        pm_strbuf_append_str(sql, "MbrIntersects(_geom, BuildMbr(?, ?, ?, ?, 4326))");
-    else
-        pm_strbuf_append_str(sql, "ST_Intersects(_geom, BuildMbr(?, ?, ?, ?, 4326)) = 1");
-    bind_num(b, w);
-    bind_num(b, s);
-    bind_num(b, e);
-    bind_num(b, n);
-}
-
-/* WHERE clause of an items query. The bbox goes through the R*Tree of the base table; a box
- * whose west edge is east of its east edge crosses the antimeridian and is searched as two
- * boxes. */
-static void compile_where(struct pm_strbuf *sql, struct binds *b, const struct pm_collection *c,
-                          const struct pm_items_params *p)
-{
-    pm_strbuf_append_str(sql, " WHERE 1");
-    if (p->has_bbox) {
-        double w = p->bbox[0], s = p->bbox[1], e = p->bbox[2], n = p->bbox[3];
-        int split = w > e;
-        pm_strbuf_appendf(sql, " AND _rowid IN (SELECT pkid FROM idx_%s_geom WHERE ",
-                          c->base_table);
-        rtree_box(sql, b, w, s, split ? 180 : e, n);
-        if (split) {
-            pm_strbuf_append_str(sql, " OR ");
-            rtree_box(sql, b, -180, s, e, n);
-        }
-        pm_strbuf_append_str(sql, ") AND (");
-        exact_box(sql, b, c, w, s, split ? 180 : e, n);
-        if (split) {
-            pm_strbuf_append_str(sql, " OR ");
-            exact_box(sql, b, c, -180, s, e, n);
-        }
-        pm_strbuf_append_str(sql, ")");
-    }
-    if (p->has_datetime) {
-        /* The feature's days [_first, _last] intersect the requested days. */
-        if (p->datetime.first[0]) {
-            pm_strbuf_append_str(sql, " AND _last >= ?");
-            bind_text(b, p->datetime.first);
-        }
-        if (p->datetime.last[0]) {
-            pm_strbuf_append_str(sql, " AND _first <= ?");
-            bind_text(b, p->datetime.last);
-        }
-    }
-    for (size_t i = 0; i < p->n_filters; i++) {
-        const struct pm_filter_def *f = NULL;
-        for (size_t k = 0; k < c->n_filters; k++)
-            if (!strcmp(c->filters[k].param, p->filters[i].param))
-                f = &c->filters[k];
-        if (!f)
-            continue; /* pm_items_params_parse admits only the catalog's filters */
-        pm_strbuf_append_str(sql, " AND (");
-        const char *col = f->columns;
-        int first = 1;
-        while (*col) {
-            size_t len = strcspn(col, ",");
-            pm_strbuf_appendf(sql, "%s%.*s = ?", first ? "" : " OR ", (int)len, col);
-            bind_text(b, p->filters[i].value);
-            first = 0;
-            col += len;
-            if (*col == ',')
-                col++;
-        }
-        pm_strbuf_append_str(sql, ")");
-    }
-}
-
-static int bind_all(sqlite3_stmt *stmt, const struct binds *b)
-{
-    for (size_t i = 0; i < b->n; i++) {
-        int rc = b->v[i].is_text
-                     ? sqlite3_bind_text(stmt, (int)i + 1, b->v[i].text, -1, SQLITE_STATIC)
-                     : sqlite3_bind_double(stmt, (int)i + 1, b->v[i].num);
-        if (rc != SQLITE_OK)
-            return -1;
-    }
-    return 0;
-}
-
-static int sl_count(struct pm_session *s, const struct pm_collection *c,
-                    const struct pm_items_params *p, long long *out, struct pm_error *err)
-{
-    struct pm_strbuf sql;
-    struct binds b = {0};
-    pm_strbuf_init(&sql);
-    pm_strbuf_appendf(&sql, "SELECT count(*) FROM %s", c->view);
-    compile_where(&sql, &b, c, p);
-    sqlite3_stmt *stmt = session_stmt(s, sql.data, err);
-    pm_strbuf_fini(&sql);
-    if (!stmt)
-        return -1;
-    int rc = -1;
-    if (bind_all(stmt, &b) == 0 && sqlite3_step(stmt) == SQLITE_ROW) {
-        *out = sqlite3_column_int64(stmt, 0);
-        rc = 0;
-    } else {
-        db_error(err, s->db, "count");
-    }
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
-    return rc;
-}
-
-static void select_columns(struct pm_strbuf *sql, const struct pm_collection *c)
-{
-    pm_strbuf_append_str(sql, "SELECT id, _geojson");
-    for (size_t i = 0; i < c->n_props; i++)
-        pm_strbuf_appendf(sql, ", %s", c->props[i].name);
-    pm_strbuf_appendf(sql, " FROM %s", c->view);
-}
-
-static struct pm_cursor *cursor_new(struct pm_session *s, sqlite3_stmt *stmt,
-                                    const struct pm_collection *c)
-{
-    struct pm_cursor *cur = pm_calloc(1, sizeof *cur);
-    cur->session = s;
-    cur->stmt = stmt;
-    cur->n_props = c->n_props;
-    cur->values = pm_calloc(c->n_props ? c->n_props : 1, sizeof *cur->values);
-    return cur;
-}
-
-static int sl_items(struct pm_session *s, const struct pm_collection *c,
-                    const struct pm_items_params *p, long limit, long offset,
-                    struct pm_cursor **out, struct pm_error *err)
-{
-    struct pm_strbuf sql;
-    struct binds b = {0};
-    pm_strbuf_init(&sql);
-    select_columns(&sql, c);
-    compile_where(&sql, &b, c, p);
-    pm_strbuf_append_str(&sql, " ORDER BY id LIMIT ? OFFSET ?");
-    sqlite3_stmt *stmt = session_stmt(s, sql.data, err);
-    pm_strbuf_fini(&sql);
-    if (!stmt)
-        return -1;
-    if (bind_all(stmt, &b) || sqlite3_bind_int64(stmt, (int)b.n + 1, limit) != SQLITE_OK ||
-        sqlite3_bind_int64(stmt, (int)b.n + 2, offset) != SQLITE_OK) {
-        sqlite3_reset(stmt);
-        return db_error(err, s->db, "bind");
-    }
-    *out = cursor_new(s, stmt, c);
-    return 0;
-}
-
-static int sl_feature(struct pm_session *s, const struct pm_collection *c, const char *id,
-                      struct pm_cursor **out, struct pm_error *err)
-{
-    struct pm_strbuf sql;
-    pm_strbuf_init(&sql);
-    select_columns(&sql, c);
-    pm_strbuf_append_str(&sql, " WHERE id = ?");
-    sqlite3_stmt *stmt = session_stmt(s, sql.data, err);
-    pm_strbuf_fini(&sql);
-    if (!stmt)
-        return -1;
-    if (sqlite3_bind_text(stmt, 1, id, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
-        sqlite3_reset(stmt);
-        return db_error(err, s->db, "bind");
-    }
-    *out = cursor_new(s, stmt, c);
-    return 0;
-}
-
-static int sl_next(struct pm_cursor *cur, struct pm_feature_row *row, struct pm_error *err)
-{
-    int rc = sqlite3_step(cur->stmt);
-    if (rc == SQLITE_DONE)
-        return 0;
-    if (rc != SQLITE_ROW)
-        return db_error(err, cur->session->db, "step");
-    row->id = (const char *)sqlite3_column_text(cur->stmt, 0);
-    row->geometry = (const char *)sqlite3_column_text(cur->stmt, 1);
-    for (size_t i = 0; i < cur->n_props; i++) {
-        int col = (int)i + 2;
-        struct pm_value *v = &cur->values[i];
-        switch (sqlite3_column_type(cur->stmt, col)) {
-        case SQLITE_INTEGER:
-            v->type = PM_VALUE_INT;
-            v->i = sqlite3_column_int64(cur->stmt, col);
-            break;
-        case SQLITE_FLOAT:
-            v->type = PM_VALUE_REAL;
-            v->r = sqlite3_column_double(cur->stmt, col);
-            break;
-        case SQLITE_NULL:
-            v->type = PM_VALUE_NULL;
-            break;
-        default:
-            v->type = PM_VALUE_TEXT;
-            v->s = (const char *)sqlite3_column_text(cur->stmt, col);
-            break;
-        }
-    }
-    row->values = cur->values;
-    return 1;
-}
-
-static void sl_cursor_close(struct pm_cursor *cur)
-{
-    sqlite3_reset(cur->stmt);
-    sqlite3_clear_bindings(cur->stmt);
-    free(cur->values);
-    free(cur);
-}
-
 static void sl_close(struct pm_store *base)
 {
-    struct sl_store *st = (struct sl_store *)base;
+    struct pm_sl_store *st = (struct pm_sl_store *)base;
     for (unsigned i = 0; i < st->n_sessions; i++) {
         struct pm_session *s = &st->sessions[i];
-        for (size_t k = 0; k < STMT_CACHE; k++) {
+        for (size_t k = 0; k < PM_SL_STMT_CACHE; k++) {
             sqlite3_finalize(s->cache[k].stmt);
             free(s->cache[k].sql);
         }
@@ -599,10 +354,10 @@ static void sl_close(struct pm_store *base)
 static const struct pm_store_ops sl_ops = {
     .session_borrow = sl_borrow,
     .session_release = sl_release,
-    .items_count = sl_count,
-    .items_open = sl_items,
-    .feature_open = sl_feature,
-    .cursor_next = sl_next,
-    .cursor_close = sl_cursor_close,
+    .items_open = pm_sl_items_open,
+    .summarize = pm_sl_summarize,
+    .feature_open = pm_sl_feature_open,
+    .cursor_next = pm_sl_cursor_next,
+    .cursor_close = pm_sl_cursor_close,
     .close = sl_close,
 };

@@ -11,7 +11,7 @@
  * The new database is written to "<db>.loading-<pid>" and renamed over <db> only after every
  * check passed and the file was synced; on any failure it is removed and <db> is untouched.
  */
-#include "spatialite.h"
+#include "internal.h"
 
 #include "query/query.h"
 
@@ -61,32 +61,6 @@ static void problem(struct loader *ld, const char *file, long line, const char *
     vfprintf(ld->report, fmt, ap);
     fputc('\n', ld->report);
     va_end(ap);
-}
-
-/* SQL functions pm_date_first(x) and pm_date_last(x): the first and last day a partial
- * ISO date stands for, NULL for NULL (sql/checks.sql has made sure the dates parse). */
-static void date_bound(sqlite3_context *ctx, int argc, sqlite3_value **argv, int last)
-{
-    (void)argc;
-    const char *s = (const char *)sqlite3_value_text(argv[0]);
-    struct pm_day first, end;
-    char out[PM_DAY_STR];
-    if (!s || pm_date_parse_partial(s, &first, &end)) {
-        sqlite3_result_null(ctx);
-        return;
-    }
-    pm_day_format(last ? &end : &first, out);
-    sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
-}
-
-static void date_first_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    date_bound(ctx, argc, argv, 0);
-}
-
-static void date_last_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-    date_bound(ctx, argc, argv, 1);
 }
 
 /* Run every statement of an SQL text. A statement that returns 4 columns is a check: each
@@ -444,10 +418,7 @@ int pm_spatialite_load(const char *db_path, const char *data_dir, FILE *out, FIL
     }
     cache = spatialite_alloc_connection();
     spatialite_init_ex(ld.db, cache, 0);
-    sqlite3_create_function(ld.db, "pm_date_first", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-                            date_first_fn, NULL, NULL);
-    sqlite3_create_function(ld.db, "pm_date_last", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-                            date_last_fn, NULL, NULL);
+    pm_sl_register_functions(ld.db);
     /* The file is private until renamed, so no journal is needed: a crash leaves only a
      * stray .loading file, never a damaged database at db_path. */
     sqlite3_exec(ld.db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF", NULL, NULL, NULL);

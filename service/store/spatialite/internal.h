@@ -1,0 +1,92 @@
+/*
+ * What the files of store/spatialite share: bound values of compiled queries, the filter
+ * compiler, and the SQL functions added to every connection. Not for use outside this folder.
+ */
+#ifndef PM_STORE_SPATIALITE_INTERNAL_H
+#define PM_STORE_SPATIALITE_INTERNAL_H
+
+#include "spatialite.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include <spatialite.h>
+
+#define PM_SL_STMT_CACHE 24
+
+struct pm_sl_cached_stmt {
+    char *sql;
+    sqlite3_stmt *stmt;
+};
+
+/* One read-only connection and its prepared statements, used by one thread at a time. */
+struct pm_session {
+    struct pm_sl_store *store;
+    sqlite3 *db;
+    void *spatialite_cache;
+    int in_use;
+    struct pm_sl_cached_stmt cache[PM_SL_STMT_CACHE];
+    size_t next_evict;
+};
+
+struct pm_sl_store {
+    struct pm_store base; /* first: a struct pm_store * is a struct pm_sl_store * */
+    pthread_mutex_t lock;
+    struct pm_session *sessions;
+    unsigned n_sessions;
+};
+
+/* The prepared statement for sql, from the session's cache or newly prepared (then cached;
+ * the session keeps owning it: reset it when done, never finalize). NULL with err (500). */
+sqlite3_stmt *pm_sl_session_stmt(struct pm_session *s, const char *sql, struct pm_error *err);
+/* Log the connection's last error and set err to a 500 naming `what`. Returns -1. */
+int pm_sl_db_error(struct pm_error *err, sqlite3 *db, const char *what);
+
+/* The items operations of the store (items.c). */
+int pm_sl_items_open(struct pm_session *s, const struct pm_collection *c,
+                     const struct pm_items_params *p, struct pm_cursor **out, long long *matched,
+                     struct pm_error *err);
+int pm_sl_summarize(struct pm_session *s, const struct pm_collection *c,
+                    const struct pm_items_params *p, const struct pm_summary_request *req,
+                    struct pm_summary *out, struct pm_error *err);
+int pm_sl_feature_open(struct pm_session *s, const struct pm_collection *c, const char *id,
+                       struct pm_cursor **out, struct pm_error *err);
+int pm_sl_cursor_next(struct pm_cursor *cur, struct pm_feature_row *row, struct pm_error *err);
+void pm_sl_cursor_close(struct pm_cursor *cur);
+
+/* Values bound to a compiled query, in the order of their "?" in the SQL. Texts are owned. */
+struct pm_sl_bind {
+    enum { PM_SL_TEXT, PM_SL_DOUBLE, PM_SL_INT } type;
+    char *text;
+    double num;
+    long long i;
+};
+
+struct pm_sl_binds {
+    struct pm_sl_bind *v;
+    size_t n, cap;
+};
+
+void pm_sl_binds_fini(struct pm_sl_binds *b);
+void pm_sl_bind_text(struct pm_sl_binds *b, const char *s);
+void pm_sl_bind_double(struct pm_sl_binds *b, double x);
+void pm_sl_bind_int(struct pm_sl_binds *b, long long i);
+/* Append all of src's values to dst (copies). */
+void pm_sl_binds_append(struct pm_sl_binds *dst, const struct pm_sl_binds *src);
+/* Bind every value to stmt from parameter `first` on. 0 or -1. */
+int pm_sl_binds_apply(sqlite3_stmt *stmt, const struct pm_sl_binds *b, int first);
+
+/* Compile a CQL2 filter over collection c into a boolean SQL expression appended to sql,
+ * its values to binds. db is used to check geometry literals and take their extent (for the
+ * spatial index). Returns 0, or -1 with err: 400 for an unknown property, a type mismatch or
+ * an invalid geometry, naming the position in the filter. */
+int pm_sl_compile_filter(sqlite3 *db, const struct pm_collection *c,
+                         const struct pm_cql_node *filter, struct pm_strbuf *sql,
+                         struct pm_sl_binds *binds, struct pm_error *err);
+
+/* Register pm_date_first, pm_date_last, pm_casei, pm_accenti and pm_geodesic_m on db. */
+int pm_sl_register_functions(sqlite3 *db);
+/* s folded as pm_casei and/or pm_accenti do; caller frees. */
+char *pm_sl_fold(const char *s, int casei, int accenti);
+
+#endif

@@ -1,0 +1,708 @@
+/*
+ * Items queries: request parameters compiled to SQL over a collection's view, and the cursors
+ * that read the results.
+ *
+ * Two kinds of cursor. A plain query steps one prepared statement (cached by the session for
+ * its SQL shape) ordered by sortby, name match or id. A near= query first finds its features
+ * by geodesic distance — through the R*Tree, with a search box that holds the whole geodesic
+ * disc, growing until it holds the k nearest, never measuring every row — and then reads the
+ * page's features one by one by rowid, each with its distance.
+ *
+ * Only catalog identifiers are spliced into SQL; every value of a request is bound.
+ */
+#include "internal.h"
+
+#include "geodesic_math.h"
+#include "query/cql2.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* --- bound values ------------------------------------------------------------------------ */
+
+static struct pm_sl_bind *bind_slot(struct pm_sl_binds *b)
+{
+    if (b->n == b->cap) {
+        b->cap = b->cap ? b->cap * 2 : 16;
+        b->v = pm_realloc(b->v, b->cap * sizeof *b->v);
+    }
+    struct pm_sl_bind *v = &b->v[b->n++];
+    memset(v, 0, sizeof *v);
+    return v;
+}
+
+void pm_sl_binds_fini(struct pm_sl_binds *b)
+{
+    if (!b)
+        return;
+    for (size_t i = 0; i < b->n; i++)
+        free(b->v[i].text);
+    free(b->v);
+    memset(b, 0, sizeof *b);
+}
+
+void pm_sl_bind_text(struct pm_sl_binds *b, const char *s)
+{
+    struct pm_sl_bind *v = bind_slot(b);
+    v->type = PM_SL_TEXT;
+    v->text = pm_strdup(s);
+}
+
+void pm_sl_bind_double(struct pm_sl_binds *b, double x)
+{
+    struct pm_sl_bind *v = bind_slot(b);
+    v->type = PM_SL_DOUBLE;
+    v->num = x;
+}
+
+void pm_sl_bind_int(struct pm_sl_binds *b, long long i)
+{
+    struct pm_sl_bind *v = bind_slot(b);
+    v->type = PM_SL_INT;
+    v->i = i;
+}
+
+void pm_sl_binds_append(struct pm_sl_binds *dst, const struct pm_sl_binds *src)
+{
+    for (size_t i = 0; i < src->n; i++) {
+        const struct pm_sl_bind *v = &src->v[i];
+        if (v->type == PM_SL_TEXT)
+            pm_sl_bind_text(dst, v->text);
+        else if (v->type == PM_SL_DOUBLE)
+            pm_sl_bind_double(dst, v->num);
+        else
+            pm_sl_bind_int(dst, v->i);
+    }
+}
+
+int pm_sl_binds_apply(sqlite3_stmt *stmt, const struct pm_sl_binds *b, int first)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        const struct pm_sl_bind *v = &b->v[i];
+        int at = first + (int)i, rc;
+        if (v->type == PM_SL_TEXT)
+            rc = sqlite3_bind_text(stmt, at, v->text, -1, SQLITE_TRANSIENT);
+        else if (v->type == PM_SL_DOUBLE)
+            rc = sqlite3_bind_double(stmt, at, v->num);
+        else
+            rc = sqlite3_bind_int64(stmt, at, v->i);
+        if (rc != SQLITE_OK)
+            return -1;
+    }
+    return 0;
+}
+
+/* --- WHERE and ORDER BY ------------------------------------------------------------------ */
+
+/* The R*Tree condition for one box. */
+static void rtree_box(struct pm_strbuf *sql, struct pm_sl_binds *b, double w, double s, double e,
+                      double n)
+{
+    pm_strbuf_append_str(sql, "(xmax >= ? AND xmin <= ? AND ymax >= ? AND ymin <= ?)");
+    pm_sl_bind_double(b, w);
+    pm_sl_bind_double(b, e);
+    pm_sl_bind_double(b, s);
+    pm_sl_bind_double(b, n);
+}
+
+/* `_rowid IN (R*Tree search)` for a box; west > east is two boxes, either side of the
+ * antimeridian. */
+static void rtree_search(struct pm_strbuf *sql, struct pm_sl_binds *b,
+                         const struct pm_collection *c, const double box[4])
+{
+    int split = box[0] > box[2];
+    pm_strbuf_appendf(sql, "_rowid IN (SELECT pkid FROM idx_%s_geom WHERE ", c->base_table);
+    rtree_box(sql, b, box[0], box[1], split ? 180 : box[2], box[3]);
+    if (split) {
+        pm_strbuf_append_str(sql, " OR ");
+        rtree_box(sql, b, -180, box[1], box[2], box[3]);
+    }
+    pm_strbuf_append_str(sql, ")");
+}
+
+/* The exact test for one box: for points their MBR is the point itself, so MbrIntersects is
+ * exact and needs no GEOS; other geometries are tested with ST_Intersects. */
+static void exact_box(struct pm_strbuf *sql, struct pm_sl_binds *b, const struct pm_collection *c,
+                      double w, double s, double e, double n)
+{
+    if (!strcmp(c->geometry_type, "Point"))
+        pm_strbuf_append_str(sql, "MbrIntersects(_geom, BuildMbr(?, ?, ?, ?, 4326))");
+    else
+        pm_strbuf_append_str(sql, "ST_Intersects(_geom, BuildMbr(?, ?, ?, ?, 4326)) = 1");
+    pm_sl_bind_double(b, w);
+    pm_sl_bind_double(b, s);
+    pm_sl_bind_double(b, e);
+    pm_sl_bind_double(b, n);
+}
+
+/* The name search: names are indexed folded (lower case, no accents) in fts_<base_table>,
+ * one FTS5 trigram table per collection, "|"-separated. A query of three characters or more
+ * goes through the trigram index; a shorter one (大连 is two) scans the names. */
+static void search_condition(struct pm_strbuf *sql, struct pm_sl_binds *b,
+                             const struct pm_collection *c, const char *folded)
+{
+    size_t chars = 0;
+    for (const unsigned char *p = (const unsigned char *)folded; *p; p++)
+        chars += (*p & 0xc0) != 0x80;
+    if (chars >= 3) {
+        /* An FTS5 phrase: the text in double quotes, quotes doubled. */
+        struct pm_strbuf phrase;
+        pm_strbuf_init(&phrase);
+        pm_strbuf_append_char(&phrase, '"');
+        for (const char *p = folded; *p; p++) {
+            if (*p == '"')
+                pm_strbuf_append_char(&phrase, '"');
+            pm_strbuf_append_char(&phrase, *p);
+        }
+        pm_strbuf_append_char(&phrase, '"');
+        pm_strbuf_appendf(sql, " AND _rowid IN (SELECT rowid FROM fts_%s WHERE fts_%s MATCH ?)",
+                          c->base_table, c->base_table);
+        pm_sl_bind_text(b, phrase.data);
+        pm_strbuf_fini(&phrase);
+    } else {
+        pm_strbuf_appendf(sql,
+                          " AND _rowid IN (SELECT rowid FROM fts_%s WHERE instr(names, ?) > 0)",
+                          c->base_table);
+        pm_sl_bind_text(b, folded);
+    }
+}
+
+static int is_property(const struct pm_collection *c, const char *name)
+{
+    for (size_t i = 0; i < c->n_props; i++)
+        if (!strcmp(c->props[i].name, name))
+            return 1;
+    return 0;
+}
+
+static int compile_where(struct pm_session *s, struct pm_strbuf *sql, struct pm_sl_binds *b,
+                         const struct pm_collection *c, const struct pm_items_params *p,
+                         struct pm_error *err)
+{
+    pm_strbuf_append_str(sql, " WHERE 1");
+    if (p->has_bbox) {
+        double w = p->bbox[0], so = p->bbox[1], e = p->bbox[2], n = p->bbox[3];
+        int split = w > e;
+        pm_strbuf_append_str(sql, " AND ");
+        rtree_search(sql, b, c, p->bbox);
+        pm_strbuf_append_str(sql, " AND (");
+        exact_box(sql, b, c, w, so, split ? 180 : e, n);
+        if (split) {
+            pm_strbuf_append_str(sql, " OR ");
+            exact_box(sql, b, c, -180, so, e, n);
+        }
+        pm_strbuf_append_str(sql, ")");
+    }
+    if (p->has_datetime) {
+        /* The feature's days [_first, _last] meet the requested days. */
+        if (p->datetime.first[0]) {
+            pm_strbuf_append_str(sql, " AND _last >= ?");
+            pm_sl_bind_text(b, p->datetime.first);
+        }
+        if (p->datetime.last[0]) {
+            pm_strbuf_append_str(sql, " AND _first <= ?");
+            pm_sl_bind_text(b, p->datetime.last);
+        }
+    }
+    for (size_t i = 0; i < p->n_filters; i++) {
+        const struct pm_filter_def *f = NULL;
+        for (size_t k = 0; k < c->n_filters; k++)
+            if (!strcmp(c->filters[k].param, p->filters[i].param))
+                f = &c->filters[k];
+        /* Not a filter of the catalog: a property (a queryable as a query parameter), which
+         * pm_items_params_parse has checked to be one of the collection's. */
+        const char *col = f ? f->columns : p->filters[i].param;
+        if (!f && !is_property(c, col))
+            continue;
+        pm_strbuf_append_str(sql, " AND (");
+        int first = 1;
+        while (*col) {
+            size_t len = strcspn(col, ",");
+            pm_strbuf_appendf(sql, "%s%.*s = ?", first ? "" : " OR ", (int)len, col);
+            pm_sl_bind_text(b, p->filters[i].value);
+            first = 0;
+            col += len;
+            if (*col == ',')
+                col++;
+        }
+        pm_strbuf_append_str(sql, ")");
+    }
+    if (p->filter) {
+        pm_strbuf_append_str(sql, " AND ");
+        if (pm_sl_compile_filter(s->db, c, p->filter, sql, b, err))
+            return -1;
+    }
+    if (p->q) {
+        if (!c->has_search)
+            return pm_error_set(err, 400, "InvalidParameterValue",
+                                "q: the collection %s has no name search", c->id);
+        char *folded = pm_sl_fold(p->q, 1, 1);
+        search_condition(sql, b, c, folded);
+        free(folded);
+    }
+    return 0;
+}
+
+static void order_by(struct pm_strbuf *sql, struct pm_sl_binds *b, const struct pm_collection *c,
+                     const struct pm_items_params *p)
+{
+    pm_strbuf_append_str(sql, " ORDER BY ");
+    if (p->n_sort) {
+        for (size_t i = 0; i < p->n_sort; i++) {
+            long k = p->sort[i].property;
+            pm_strbuf_appendf(sql, "%s %s, ", k < 0 ? "id" : c->props[k].name,
+                              p->sort[i].descending ? "DESC" : "ASC");
+        }
+    } else if (p->q) {
+        /* Best matches first: a whole name, then the start of a name, then anywhere. */
+        char *folded = pm_sl_fold(p->q, 1, 1);
+        pm_strbuf_appendf(sql,
+                          "(SELECT CASE WHEN instr(names, '|' || ? || '|') > 0 THEN 0 "
+                          "WHEN instr(names, '|' || ?) > 0 THEN 1 ELSE 2 END "
+                          "FROM fts_%s WHERE rowid = _rowid), ",
+                          c->base_table);
+        /* The two uses bind the same value. */
+        pm_sl_bind_text(b, folded);
+        pm_sl_bind_text(b, folded);
+        free(folded);
+    }
+    pm_strbuf_append_str(sql, "id");
+}
+
+static void select_columns(struct pm_strbuf *sql, const struct pm_collection *c)
+{
+    pm_strbuf_append_str(sql, "SELECT id, _geojson");
+    for (size_t i = 0; i < c->n_props; i++)
+        pm_strbuf_appendf(sql, ", %s", c->props[i].name);
+    pm_strbuf_appendf(sql, " FROM %s", c->view);
+}
+
+/* --- cursors ------------------------------------------------------------------------------ */
+
+/* A feature found by a near= query: its rowid, id (for ties) and distance. */
+struct near_hit {
+    long long rowid;
+    char *id;
+    double distance;
+};
+
+struct pm_cursor {
+    struct pm_session *session;
+    sqlite3_stmt *stmt; /* borrowed from the session's cache: reset, not finalized */
+    size_t n_props;
+    struct pm_value *values;
+    int geodesic;              /* densify LineStrings along the geodesic */
+    struct pm_strbuf geometry; /* the densified geometry of the current row */
+    struct near_hit *hits;     /* near=: the page, in order; NULL for a plain query */
+    size_t n_hits, next_hit;
+};
+
+static struct pm_cursor *cursor_new(struct pm_session *s, sqlite3_stmt *stmt,
+                                    const struct pm_collection *c)
+{
+    struct pm_cursor *cur = pm_calloc(1, sizeof *cur);
+    cur->session = s;
+    cur->stmt = stmt;
+    cur->n_props = c->n_props;
+    cur->values = pm_calloc(c->n_props ? c->n_props : 1, sizeof *cur->values);
+    pm_strbuf_init(&cur->geometry);
+    return cur;
+}
+
+static int count_matches(struct pm_session *s, const struct pm_collection *c,
+                         const struct pm_strbuf *where, const struct pm_sl_binds *b,
+                         const char *extra, long long *out, struct pm_error *err)
+{
+    struct pm_strbuf sql;
+    pm_strbuf_init(&sql);
+    pm_strbuf_appendf(&sql, "SELECT count(*) FROM %s%s%s", c->view, where->data, extra);
+    sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql.data, err);
+    pm_strbuf_fini(&sql);
+    if (!stmt)
+        return -1;
+    int rc = -1;
+    if (pm_sl_binds_apply(stmt, b, 1) == 0 && sqlite3_step(stmt) == SQLITE_ROW) {
+        *out = sqlite3_column_int64(stmt, 0);
+        rc = 0;
+    } else {
+        pm_sl_db_error(err, s->db, "count");
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    return rc;
+}
+
+/* The coordinates of a GeoJSON Point or LineString, as lon, lat pairs. */
+static size_t geojson_coords(const char *geojson, double *out, size_t max_pairs)
+{
+    const char *p = geojson ? strstr(geojson, "\"coordinates\"") : NULL;
+    size_t n = 0;
+    if (!p)
+        return 0;
+    p += strlen("\"coordinates\"");
+    while (*p && n < max_pairs * 2) {
+        if ((*p >= '0' && *p <= '9') || *p == '-') {
+            char *end;
+            out[n++] = strtod(p, &end);
+            p = end;
+        } else if (*p == '}') {
+            break;
+        } else {
+            p++;
+        }
+    }
+    return n / 2;
+}
+
+/* Geodesic distance from (lon, lat) to a Point or LineString. */
+static double distance_to(double lon, double lat, const char *geojson)
+{
+    double xy[2 * 64];
+    size_t n = geojson_coords(geojson, xy, 64);
+    if (n == 0)
+        return INFINITY;
+    if (n == 1)
+        return pm_geod_distance_m(lon, lat, xy[0], xy[1]);
+    double best = INFINITY;
+    for (size_t i = 0; i + 1 < n; i++)
+        best = fmin(best, pm_geod_point_segment_m(lon, lat, xy[2 * i], xy[2 * i + 1], xy[2 * i + 2],
+                                                  xy[2 * i + 3]));
+    return best;
+}
+
+static int hit_order(const void *a, const void *b)
+{
+    const struct near_hit *x = a, *y = b;
+    if (x->distance != y->distance)
+        return x->distance < y->distance ? -1 : 1;
+    return strcmp(x->id, y->id);
+}
+
+static void hits_free(struct near_hit *hits, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(hits[i].id);
+    free(hits);
+}
+
+/* The features matching `where` within radius of the point, with their distances: the
+ * R*Tree gives those whose extent meets the box around the geodesic disc; each is measured. */
+static int near_candidates(struct pm_session *s, const struct pm_collection *c,
+                           const struct pm_strbuf *where, const struct pm_sl_binds *b,
+                           const double point[2], double radius, struct near_hit **out,
+                           size_t *n_out, struct pm_error *err)
+{
+    double box[4];
+    struct pm_strbuf sql;
+    struct pm_sl_binds all = {0};
+    pm_geod_disc_bbox(point[0], point[1], radius, box);
+    pm_strbuf_init(&sql);
+    pm_strbuf_appendf(&sql, "SELECT _rowid, id, _geojson FROM %s%s AND _geom IS NOT NULL AND ",
+                      c->view, where->data);
+    pm_sl_binds_append(&all, b);
+    rtree_search(&sql, &all, c, box);
+    sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql.data, err);
+    pm_strbuf_fini(&sql);
+    *out = NULL;
+    *n_out = 0;
+    if (!stmt) {
+        pm_sl_binds_fini(&all);
+        return -1;
+    }
+    size_t cap = 0;
+    int rc = pm_sl_binds_apply(stmt, &all, 1);
+    while (rc == 0 && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+        rc = 0;
+        double d = distance_to(point[0], point[1], (const char *)sqlite3_column_text(stmt, 2));
+        if (d > radius)
+            continue;
+        if (*n_out == cap) {
+            cap = cap ? cap * 2 : 64;
+            *out = pm_realloc(*out, cap * sizeof **out);
+        }
+        struct near_hit *h = &(*out)[(*n_out)++];
+        h->rowid = sqlite3_column_int64(stmt, 0);
+        h->id = pm_strdup((const char *)sqlite3_column_text(stmt, 1));
+        h->distance = d;
+    }
+    if (rc != SQLITE_DONE) {
+        pm_sl_db_error(err, s->db, "near");
+        hits_free(*out, *n_out);
+        *out = NULL;
+        *n_out = 0;
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    pm_sl_binds_fini(&all);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int near_open(struct pm_session *s, const struct pm_collection *c,
+                     const struct pm_items_params *p, const struct pm_strbuf *where,
+                     const struct pm_sl_binds *b, struct pm_cursor **out, long long *matched,
+                     struct pm_error *err)
+{
+    struct near_hit *hits = NULL;
+    size_t n = 0;
+    if (p->has_radius) {
+        if (near_candidates(s, c, where, b, p->near, p->radius_m, &hits, &n, err))
+            return -1;
+        *matched = (long long)n;
+    } else {
+        /* k nearest: grow the disc until it holds k features (or the whole Earth). */
+        long long total;
+        if (count_matches(s, c, where, b, " AND _geom IS NOT NULL", &total, err))
+            return -1;
+        long long k = p->offset + p->limit < total ? p->offset + p->limit : total;
+        double radius = 50e3;
+        for (;;) {
+            if (near_candidates(s, c, where, b, p->near, radius, &hits, &n, err))
+                return -1;
+            if ((long long)n >= k || radius >= PM_RADIUS_MAX)
+                break;
+            hits_free(hits, n);
+            radius = fmin(radius * 4, PM_RADIUS_MAX);
+        }
+        *matched = total;
+    }
+    qsort(hits, n, sizeof *hits, hit_order);
+    /* Keep only the page. */
+    size_t from = (size_t)p->offset < n ? (size_t)p->offset : n;
+    size_t to = from + (size_t)p->limit < n ? from + (size_t)p->limit : n;
+    struct near_hit *page = pm_calloc(to - from ? to - from : 1, sizeof *page);
+    for (size_t i = 0; i < n; i++) {
+        if (i >= from && i < to) {
+            page[i - from] = hits[i];
+        } else {
+            free(hits[i].id);
+        }
+    }
+    free(hits);
+
+    struct pm_strbuf sql;
+    pm_strbuf_init(&sql);
+    select_columns(&sql, c);
+    pm_strbuf_append_str(&sql, " WHERE _rowid = ?");
+    sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql.data, err);
+    pm_strbuf_fini(&sql);
+    if (!stmt) {
+        hits_free(page, to - from);
+        return -1;
+    }
+    *out = cursor_new(s, stmt, c);
+    (*out)->hits = page;
+    (*out)->n_hits = to - from;
+    (*out)->geodesic = p->geometry == PM_GEOMETRY_GEODESIC;
+    return 0;
+}
+
+int pm_sl_items_open(struct pm_session *s, const struct pm_collection *c,
+                     const struct pm_items_params *p, struct pm_cursor **out, long long *matched,
+                     struct pm_error *err)
+{
+    struct pm_strbuf where, sql;
+    struct pm_sl_binds b = {0};
+    int rc = -1;
+    pm_strbuf_init(&where);
+    pm_strbuf_init(&sql);
+    *out = NULL;
+    if (p->has_near && p->n_sort) {
+        pm_error_set(err, 400, "InvalidParameterValue",
+                     "sortby: not with near=, whose results are ordered by distance");
+        goto done;
+    }
+    if (compile_where(s, &where, &b, c, p, err))
+        goto done;
+    if (p->has_near) {
+        rc = near_open(s, c, p, &where, &b, out, matched, err);
+        goto done;
+    }
+    if (count_matches(s, c, &where, &b, "", matched, err))
+        goto done;
+    select_columns(&sql, c);
+    pm_strbuf_append(&sql, where.data, where.len);
+    order_by(&sql, &b, c, p);
+    pm_strbuf_append_str(&sql, " LIMIT ? OFFSET ?");
+    sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql.data, err);
+    if (!stmt)
+        goto done;
+    if (pm_sl_binds_apply(stmt, &b, 1) ||
+        sqlite3_bind_int64(stmt, (int)b.n + 1, p->limit) != SQLITE_OK ||
+        sqlite3_bind_int64(stmt, (int)b.n + 2, p->offset) != SQLITE_OK) {
+        sqlite3_reset(stmt);
+        pm_sl_db_error(err, s->db, "bind");
+        goto done;
+    }
+    *out = cursor_new(s, stmt, c);
+    (*out)->geodesic = p->geometry == PM_GEOMETRY_GEODESIC;
+    rc = 0;
+done:
+    pm_strbuf_fini(&where);
+    pm_strbuf_fini(&sql);
+    pm_sl_binds_fini(&b);
+    return rc;
+}
+
+int pm_sl_summarize(struct pm_session *s, const struct pm_collection *c,
+                    const struct pm_items_params *p, const struct pm_summary_request *req,
+                    struct pm_summary *out, struct pm_error *err)
+{
+    struct pm_strbuf where, sql;
+    struct pm_sl_binds b = {0};
+    int rc = -1;
+    memset(out, 0, sizeof *out);
+    pm_strbuf_init(&where);
+    pm_strbuf_init(&sql);
+    if (compile_where(s, &where, &b, c, p, err))
+        goto done;
+    /* One query: the groups, and (GROUP BY with ROLLUP being absent from SQLite) the totals
+     * as a UNION ALL row that sorts first. */
+    for (int total = 1; total >= 0; total--) {
+        if (!total)
+            pm_strbuf_append_str(&sql, " UNION ALL ");
+        pm_strbuf_appendf(&sql, "SELECT %d, ", total);
+        if (total || req->group_by == PM_GROUP_NONE)
+            pm_strbuf_append_str(&sql, "NULL");
+        else if (req->group_by == PM_GROUP_YEAR)
+            pm_strbuf_append_str(&sql, "substr(_first, 1, 4)");
+        else
+            pm_strbuf_append_str(&sql, c->props[req->group_by].name);
+        pm_strbuf_append_str(&sql, ", count(*)");
+        for (size_t i = 0; i < req->n_counts; i++)
+            pm_strbuf_appendf(&sql, ", count(DISTINCT %s)", c->props[req->counts[i]].name);
+        pm_strbuf_appendf(&sql, " FROM %s%s", c->view, where.data);
+        if (!total)
+            pm_strbuf_append_str(&sql, " GROUP BY 2");
+        if (req->group_by == PM_GROUP_NONE)
+            break;
+    }
+    pm_strbuf_append_str(&sql, " ORDER BY 1 DESC, 2");
+    sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql.data, err);
+    if (!stmt)
+        goto done;
+    /* The WHERE clause appears once per part of the UNION, with the same values. */
+    int parts = req->group_by == PM_GROUP_NONE ? 1 : 2, ok = 1;
+    for (int i = 0; i < parts && ok; i++)
+        ok = pm_sl_binds_apply(stmt, &b, 1 + i * (int)b.n) == 0;
+    int step = SQLITE_ERROR;
+    while (ok && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+        long long *distinct;
+        if (sqlite3_column_int(stmt, 0)) {
+            out->count = sqlite3_column_int64(stmt, 2);
+            distinct = out->distinct;
+        } else {
+            out->groups = pm_realloc(out->groups, (out->n_groups + 1) * sizeof *out->groups);
+            struct pm_summary_group *g = &out->groups[out->n_groups++];
+            memset(g, 0, sizeof *g);
+            const unsigned char *key = sqlite3_column_text(stmt, 1);
+            g->key = key ? pm_strdup((const char *)key) : NULL;
+            g->count = sqlite3_column_int64(stmt, 2);
+            distinct = g->distinct;
+        }
+        for (size_t i = 0; i < req->n_counts; i++)
+            distinct[i] = sqlite3_column_int64(stmt, 3 + (int)i);
+    }
+    if (!ok || step != SQLITE_DONE) {
+        pm_sl_db_error(err, s->db, "summary");
+        pm_summary_fini(out);
+    } else {
+        rc = 0;
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+done:
+    pm_strbuf_fini(&where);
+    pm_strbuf_fini(&sql);
+    pm_sl_binds_fini(&b);
+    return rc;
+}
+
+int pm_sl_feature_open(struct pm_session *s, const struct pm_collection *c, const char *id,
+                       struct pm_cursor **out, struct pm_error *err)
+{
+    struct pm_strbuf sql;
+    pm_strbuf_init(&sql);
+    select_columns(&sql, c);
+    pm_strbuf_append_str(&sql, " WHERE id = ?");
+    sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql.data, err);
+    pm_strbuf_fini(&sql);
+    if (!stmt)
+        return -1;
+    if (sqlite3_bind_text(stmt, 1, id, -1, SQLITE_TRANSIENT) != SQLITE_OK) {
+        sqlite3_reset(stmt);
+        return pm_sl_db_error(err, s->db, "bind");
+    }
+    *out = cursor_new(s, stmt, c);
+    return 0;
+}
+
+static void read_row(struct pm_cursor *cur, struct pm_feature_row *row)
+{
+    row->id = (const char *)sqlite3_column_text(cur->stmt, 0);
+    row->geometry = (const char *)sqlite3_column_text(cur->stmt, 1);
+    row->has_distance = 0;
+    for (size_t i = 0; i < cur->n_props; i++) {
+        int col = (int)i + 2;
+        struct pm_value *v = &cur->values[i];
+        switch (sqlite3_column_type(cur->stmt, col)) {
+        case SQLITE_INTEGER:
+            v->type = PM_VALUE_INT;
+            v->i = sqlite3_column_int64(cur->stmt, col);
+            break;
+        case SQLITE_FLOAT:
+            v->type = PM_VALUE_REAL;
+            v->r = sqlite3_column_double(cur->stmt, col);
+            break;
+        case SQLITE_NULL:
+            v->type = PM_VALUE_NULL;
+            break;
+        default:
+            v->type = PM_VALUE_TEXT;
+            v->s = (const char *)sqlite3_column_text(cur->stmt, col);
+            break;
+        }
+    }
+    row->values = cur->values;
+    if (cur->geodesic && row->geometry && strstr(row->geometry, "\"LineString\"")) {
+        double xy[2 * 64];
+        size_t n = geojson_coords(row->geometry, xy, 64);
+        pm_strbuf_reset(&cur->geometry);
+        pm_geod_densify_geojson(xy, n, 50e3, &cur->geometry);
+        row->geometry = cur->geometry.data;
+    }
+}
+
+int pm_sl_cursor_next(struct pm_cursor *cur, struct pm_feature_row *row, struct pm_error *err)
+{
+    if (cur->hits) {
+        if (cur->next_hit == cur->n_hits)
+            return 0;
+        const struct near_hit *h = &cur->hits[cur->next_hit++];
+        sqlite3_reset(cur->stmt);
+        sqlite3_bind_int64(cur->stmt, 1, h->rowid);
+        if (sqlite3_step(cur->stmt) != SQLITE_ROW)
+            return pm_sl_db_error(err, cur->session->db, "step");
+        read_row(cur, row);
+        row->has_distance = 1;
+        row->distance_m = h->distance;
+        return 1;
+    }
+    int rc = sqlite3_step(cur->stmt);
+    if (rc == SQLITE_DONE)
+        return 0;
+    if (rc != SQLITE_ROW)
+        return pm_sl_db_error(err, cur->session->db, "step");
+    read_row(cur, row);
+    return 1;
+}
+
+void pm_sl_cursor_close(struct pm_cursor *cur)
+{
+    sqlite3_reset(cur->stmt);
+    sqlite3_clear_bindings(cur->stmt);
+    hits_free(cur->hits, cur->n_hits);
+    pm_strbuf_fini(&cur->geometry);
+    free(cur->values);
+    free(cur);
+}

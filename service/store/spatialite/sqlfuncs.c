@@ -1,0 +1,187 @@
+/*
+ * The SQL functions partnermap adds to every connection, the loader's and the server's:
+ *
+ *   pm_date_first(d), pm_date_last(d)  first and last day a partial ISO date stands for
+ *   pm_casei(s)                        s with every letter in lower case (CQL2 CASEI)
+ *   pm_accenti(s)                      s without the accents of Latin letters (CQL2 ACCENTI)
+ *   pm_geodesic_m(lon1, lat1, lon2, lat2)  geodesic distance on WGS 84, metres
+ *
+ * and the same folds for C callers, so a literal can be folded once when a filter is
+ * compiled. Case folding uses the C.UTF-8 locale's towlower (full Unicode in glibc); accent
+ * folding maps the letters of Latin-1 Supplement and Latin Extended-A to their base letter
+ * (Kitakyūshū → Kitakyushu, Ōita → Oita), which covers the romanisations in the data.
+ */
+#include "internal.h"
+
+#include "geodesic_math.h"
+#include "query/query.h"
+
+#include <ctype.h>
+#include <locale.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wctype.h>
+
+/* Decode one UTF-8 sequence at s (valid input assumed; invalid bytes pass as themselves). */
+static size_t utf8_decode(const unsigned char *s, unsigned *cp)
+{
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return 1;
+    }
+    if ((s[0] & 0xe0) == 0xc0 && (s[1] & 0xc0) == 0x80) {
+        *cp = ((s[0] & 0x1fu) << 6) | (s[1] & 0x3fu);
+        return 2;
+    }
+    if ((s[0] & 0xf0) == 0xe0 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80) {
+        *cp = ((s[0] & 0x0fu) << 12) | ((s[1] & 0x3fu) << 6) | (s[2] & 0x3fu);
+        return 3;
+    }
+    if ((s[0] & 0xf8) == 0xf0 && (s[1] & 0xc0) == 0x80 && (s[2] & 0xc0) == 0x80 &&
+        (s[3] & 0xc0) == 0x80) {
+        *cp = ((s[0] & 0x07u) << 18) | ((s[1] & 0x3fu) << 12) | ((s[2] & 0x3fu) << 6) |
+              (s[3] & 0x3fu);
+        return 4;
+    }
+    *cp = s[0];
+    return 1;
+}
+
+static void utf8_encode(struct pm_strbuf *b, unsigned cp)
+{
+    char out[4];
+    size_t n;
+    if (cp < 0x80) {
+        out[0] = (char)cp;
+        n = 1;
+    } else if (cp < 0x800) {
+        out[0] = (char)(0xc0 | (cp >> 6));
+        out[1] = (char)(0x80 | (cp & 0x3f));
+        n = 2;
+    } else if (cp < 0x10000) {
+        out[0] = (char)(0xe0 | (cp >> 12));
+        out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        out[2] = (char)(0x80 | (cp & 0x3f));
+        n = 3;
+    } else {
+        out[0] = (char)(0xf0 | (cp >> 18));
+        out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+        out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+        out[3] = (char)(0x80 | (cp & 0x3f));
+        n = 4;
+    }
+    pm_strbuf_append(b, out, n);
+}
+
+static locale_t utf8_locale;
+static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
+
+static void utf8_locale_init(void)
+{
+    utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+/* Base letters of U+00C0..U+017F, '.' where a letter has none. Generated from Unicode's
+ * canonical decompositions (NFD, first character when it is an ASCII letter). */
+static const char latin_base[] = "AAAAAA.CEEEEIIII.NOOOOO..UUUUY..aaaaaa.ceeeeiiii.nooooo..uuuuy.y"
+                                 "AaAaAaCcCcCcCcDd..EeEeEeEeEeGgGgGgGgHh..IiIiIiIiI...JjKk.LlLlLl."
+                                 "...NnNnNn...OoOoOo..RrRrRrSsSsSsSsTtTt..UuUuUuUuUuUuWwYyYZzZzZz.";
+
+static unsigned accent_fold(unsigned cp)
+{
+    if (cp >= 0xc0 && cp < 0x180 && latin_base[cp - 0xc0] != '.')
+        return (unsigned char)latin_base[cp - 0xc0];
+    return cp;
+}
+
+char *pm_sl_fold(const char *s, int casei, int accenti)
+{
+    struct pm_strbuf b;
+    const unsigned char *p = (const unsigned char *)s;
+    pm_strbuf_init(&b);
+    pthread_once(&utf8_once, utf8_locale_init);
+    while (*p) {
+        unsigned cp;
+        p += utf8_decode(p, &cp);
+        if (accenti)
+            cp = accent_fold(cp);
+        if (casei)
+            cp = utf8_locale ? (unsigned)towlower_l((wint_t)cp, utf8_locale)
+                             : (cp < 0x80 ? (unsigned)tolower((int)cp) : cp);
+        utf8_encode(&b, cp);
+    }
+    return pm_strbuf_take(&b);
+}
+
+static void fold_fn(sqlite3_context *ctx, sqlite3_value **argv, int casei, int accenti)
+{
+    const char *s = (const char *)sqlite3_value_text(argv[0]);
+    if (!s) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    char *out = pm_sl_fold(s, casei, accenti);
+    sqlite3_result_text(ctx, out, -1, free);
+}
+
+static void casei_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    fold_fn(ctx, argv, 1, 0);
+}
+
+static void accenti_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    fold_fn(ctx, argv, 0, 1);
+}
+
+static void date_bound(sqlite3_context *ctx, sqlite3_value **argv, int last)
+{
+    const char *s = (const char *)sqlite3_value_text(argv[0]);
+    struct pm_day first, end;
+    char out[PM_DAY_STR];
+    if (!s || pm_date_parse_partial(s, &first, &end)) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    pm_day_format(last ? &end : &first, out);
+    sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
+}
+
+static void date_first_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    date_bound(ctx, argv, 0);
+}
+
+static void date_last_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    date_bound(ctx, argv, 1);
+}
+
+static void geodesic_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    for (int i = 0; i < argc; i++)
+        if (sqlite3_value_type(argv[i]) == SQLITE_NULL) {
+            sqlite3_result_null(ctx);
+            return;
+        }
+    sqlite3_result_double(
+        ctx, pm_geod_distance_m(sqlite3_value_double(argv[0]), sqlite3_value_double(argv[1]),
+                                sqlite3_value_double(argv[2]), sqlite3_value_double(argv[3])));
+}
+
+int pm_sl_register_functions(sqlite3 *db)
+{
+    const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
+    int rc =
+        sqlite3_create_function(db, "pm_date_first", 1, flags, NULL, date_first_fn, NULL, NULL);
+    rc |= sqlite3_create_function(db, "pm_date_last", 1, flags, NULL, date_last_fn, NULL, NULL);
+    rc |= sqlite3_create_function(db, "pm_casei", 1, flags, NULL, casei_fn, NULL, NULL);
+    rc |= sqlite3_create_function(db, "pm_accenti", 1, flags, NULL, accenti_fn, NULL, NULL);
+    rc |= sqlite3_create_function(db, "pm_geodesic_m", 4, flags, NULL, geodesic_fn, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : -1;
+}
