@@ -386,6 +386,16 @@ static void hits_free(struct near_hit *hits, size_t n)
     free(hits);
 }
 
+/* The candidate search of a near= query: the features matching `where` whose extent meets
+ * the box, with what is needed to measure them. */
+static void near_sql(const struct pm_collection *c, const struct pm_strbuf *where,
+                     const double box[4], struct pm_strbuf *sql, struct pm_sl_binds *b)
+{
+    pm_strbuf_appendf(sql, "SELECT _rowid, id, _geojson FROM %s%s AND _geom IS NOT NULL AND ",
+                      c->view, where->data);
+    rtree_search(sql, b, c, box);
+}
+
 /* The features matching `where` within radius of the point, with their distances: the
  * R*Tree gives those whose extent meets the box around the geodesic disc; each is measured. */
 static int near_candidates(struct pm_session *s, const struct pm_collection *c,
@@ -398,10 +408,8 @@ static int near_candidates(struct pm_session *s, const struct pm_collection *c,
     struct pm_sl_binds all = {0};
     pm_geod_disc_bbox(point[0], point[1], radius, box);
     pm_strbuf_init(&sql);
-    pm_strbuf_appendf(&sql, "SELECT _rowid, id, _geojson FROM %s%s AND _geom IS NOT NULL AND ",
-                      c->view, where->data);
     pm_sl_binds_append(&all, b);
-    rtree_search(&sql, &all, c, box);
+    near_sql(c, where, box, &sql, &all);
     sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql.data, err);
     pm_strbuf_fini(&sql);
     *out = NULL;
@@ -705,4 +713,56 @@ void pm_sl_cursor_close(struct pm_cursor *cur)
     pm_strbuf_fini(&cur->geometry);
     free(cur->values);
     free(cur);
+}
+
+/* Append the EXPLAIN QUERY PLAN of sql (with its values) to plan. */
+static int explain_sql(struct pm_session *s, const char *sql, const struct pm_sl_binds *b,
+                       struct pm_strbuf *plan, struct pm_error *err)
+{
+    char *text = pm_asprintf("EXPLAIN QUERY PLAN %s", sql);
+    sqlite3_stmt *st;
+    int rc = -1;
+    if (sqlite3_prepare_v2(s->db, text, -1, &st, NULL) == SQLITE_OK) {
+        pm_sl_binds_apply(st, b, 1);
+        while (sqlite3_step(st) == SQLITE_ROW)
+            pm_strbuf_appendf(plan, "%s\n", (const char *)sqlite3_column_text(st, 3));
+        sqlite3_finalize(st);
+        rc = 0;
+    } else {
+        pm_sl_db_error(err, s->db, "explain");
+    }
+    free(text);
+    return rc;
+}
+
+int pm_spatialite_explain(struct pm_store *st, const struct pm_collection *c,
+                          const struct pm_items_params *p, struct pm_strbuf *plan,
+                          struct pm_error *err)
+{
+    struct pm_session *s;
+    struct pm_strbuf where, sql;
+    struct pm_sl_binds b = {0};
+    int rc = -1;
+    if (pm_store_borrow(st, &s, err))
+        return -1;
+    pm_strbuf_init(&where);
+    pm_strbuf_init(&sql);
+    if (compile_where(s, &where, &b, c, p, err))
+        goto done;
+    if (p->has_near) {
+        double box[4];
+        pm_geod_disc_bbox(p->near[0], p->near[1], p->has_radius ? p->radius_m : 50e3, box);
+        near_sql(c, &where, box, &sql, &b);
+    } else {
+        select_columns(&sql, c);
+        pm_strbuf_append(&sql, where.data, where.len);
+        order_by(&sql, &b, c, p);
+    }
+    rc = explain_sql(s, sql.data, &b, plan, err);
+done:
+    pm_strbuf_fini(&where);
+    pm_strbuf_fini(&sql);
+    pm_sl_binds_fini(&b);
+    pm_store_release(st, s);
+    return rc;
 }

@@ -23,6 +23,13 @@ const char *pm_spatialite_version(void);
  * a missing or unreadable file, not a database, or a schema of another version. */
 struct pm_store *pm_spatialite_open(const char *path, unsigned n_sessions, struct pm_error *err);
 
+/* The query plan SQLite chooses for an items query (EXPLAIN QUERY PLAN, one line per step),
+ * appended to plan: for tests that show the spatial index in use. For near=, the plan of the
+ * first candidate search. 0, or -1 with err. */
+int pm_spatialite_explain(struct pm_store *st, const struct pm_collection *c,
+                          const struct pm_items_params *p, struct pm_strbuf *plan,
+                          struct pm_error *err);
+
 /* Build the database at `db_path` from the CSV files in `data_dir` (see sql/load_spec.sql).
  * All or nothing: the new database is written beside the old one and renamed into place only
  * when every row loaded and every check passed. Every problem is written to `report` as
