@@ -22,6 +22,15 @@ json_t *pm_collection_json(struct pm_ctx *ctx, const struct pm_collection *c)
         links, pm_link_json(ctx, queryables, "http://www.opengis.net/def/rel/ogc/1.0/queryables",
                             "application/schema+json", "the properties a filter may name"));
     free(queryables);
+    char *sortables = pm_asprintf("/collections/%s/sortables", c->id);
+    json_array_append_new(
+        links, pm_link_json(ctx, sortables, "http://www.opengis.net/def/rel/ogc/1.0/sortables",
+                            "application/schema+json", "the properties sortby may name"));
+    free(sortables);
+    char *summary = pm_asprintf("/collections/%s/summary", c->id);
+    json_array_append_new(links, pm_link_json(ctx, summary, "describedby", PM_TYPE_JSON,
+                                              "counts of the features, grouped (summary)"));
+    free(summary);
     json_t *extent = json_object();
     if (c->has_extent)
         json_object_set_new(extent, "spatial",

@@ -211,6 +211,47 @@ static void collection_paths(json_t *paths, const struct pm_collection *c)
     free(op);
     free(summary);
 
+    path = pm_asprintf("/collections/%s/sortables", c->id);
+    op = pm_asprintf("getSortables_%s", c->id);
+    summary = pm_asprintf("the properties of '%s' sortby may name (JSON Schema)", c->title);
+    json_object_set_new(paths, path,
+                        get_op(op, summary, json_pack("[o]", param_ref("f")),
+                               responses("a JSON Schema", "application/schema+json", 1, 1)));
+    free(path);
+    free(op);
+    free(summary);
+
+    /* The summary takes the filters of items, and groupby and count. */
+    json_t *sparams = json_array();
+    static const char *const summary_generic[] = {"f",           "bbox",       "datetime", "filter",
+                                                  "filter-lang", "filter-crs", "q"};
+    for (size_t i = 0; i < sizeof summary_generic / sizeof summary_generic[0]; i++)
+        json_array_append_new(sparams, param_ref(summary_generic[i]));
+    json_array_append_new(
+        sparams,
+        json_pack("{s:s, s:s, s:s, s:b, s:{s:s}}", "name", "groupby", "in", "query", "description",
+                  "group the counts by year (of the collection's date) or by a property",
+                  "required", 0, "schema", "type", "string"));
+    json_array_append_new(
+        sparams,
+        json_pack("{s:s, s:s, s:s, s:b, s:{s:s}}", "name", "count", "in", "query", "description",
+                  "properties whose distinct values are counted too, comma-separated "
+                  "(e.g. cn_city,cn_region)",
+                  "required", 0, "schema", "type", "string"));
+    for (size_t i = 0; i < c->n_filters; i++)
+        json_array_append_new(sparams, json_pack("{s:s, s:s, s:s, s:b, s:{s:s}}", "name",
+                                                 c->filters[i].param, "in", "query", "description",
+                                                 c->filters[i].description, "required", 0, "schema",
+                                                 "type", "string"));
+    path = pm_asprintf("/collections/%s/summary", c->id);
+    op = pm_asprintf("getSummary_%s", c->id);
+    summary = pm_asprintf("counts of the features of '%s', grouped", c->title);
+    json_object_set_new(paths, path,
+                        get_op(op, summary, sparams, responses("the counts", PM_TYPE_JSON, 1, 1)));
+    free(path);
+    free(op);
+    free(summary);
+
     path = pm_asprintf("/collections/%s/items/{featureId}", c->id);
     op = pm_asprintf("getFeature_%s", c->id);
     summary = pm_asprintf("one feature of '%s'", c->title);

@@ -1,6 +1,7 @@
 /*
  * /collections/{id}/queryables (OGC API – Features Part 3, /req/queryables): a JSON Schema
- * of every property a filter may name, with its type, and the geometry.
+ * of every property a filter may name, with its type, and the geometry; and
+ * /collections/{id}/sortables (Part 8): the properties sortby may name.
  */
 #include "internal.h"
 
@@ -35,21 +36,25 @@ static const char *geometry_schema_uri(const char *type)
                                        : "https://geojson.org/schema/Point.json";
 }
 
-int pm_handle_queryables(struct pm_ctx *ctx, const struct pm_collection *c, struct pm_error *err)
+/* The schema of /queryables (with_geometry) or /sortables (OGC API – Features Part 8: every
+ * property but the geometry may order the features). */
+static int respond_schema(struct pm_ctx *ctx, const struct pm_collection *c, int with_geometry,
+                          const char *what)
 {
-    (void)err;
     json_t *props = json_object();
     json_object_set_new(
         props, "id", json_pack("{s:s, s:s}", "type", "string", "description", "the feature's id"));
-    json_object_set_new(props, "geometry",
-                        json_pack("{s:s, s:s}", "format",
-                                  !strcmp(c->geometry_type, "LineString") ? "geometry-linestring"
-                                                                          : "geometry-point",
-                                  "$ref", geometry_schema_uri(c->geometry_type)));
+    if (with_geometry)
+        json_object_set_new(props, "geometry",
+                            json_pack("{s:s, s:s}", "format",
+                                      !strcmp(c->geometry_type, "LineString")
+                                          ? "geometry-linestring"
+                                          : "geometry-point",
+                                      "$ref", geometry_schema_uri(c->geometry_type)));
     for (size_t i = 0; i < c->n_props; i++)
         json_object_set_new(props, c->props[i].name, property_schema(&c->props[i]));
-    char *self = pm_asprintf("%s/collections/%s/queryables", ctx->base_url, c->id);
-    char *title = pm_asprintf("Queryables of %s", c->title);
+    char *self = pm_asprintf("%s/collections/%s/%s", ctx->base_url, c->id, what);
+    char *title = pm_asprintf("%s of %s", with_geometry ? "Queryables" : "Sortables", c->title);
     json_t *doc =
         json_pack("{s:s, s:s, s:s, s:s, s:o, s:b}", "$schema",
                   "https://json-schema.org/draft/2020-12/schema", "$id", self, "type", "object",
@@ -58,4 +63,16 @@ int pm_handle_queryables(struct pm_ctx *ctx, const struct pm_collection *c, stru
     free(self);
     free(title);
     return 0;
+}
+
+int pm_handle_queryables(struct pm_ctx *ctx, const struct pm_collection *c, struct pm_error *err)
+{
+    (void)err;
+    return respond_schema(ctx, c, 1, "queryables");
+}
+
+int pm_handle_sortables(struct pm_ctx *ctx, const struct pm_collection *c, struct pm_error *err)
+{
+    (void)err;
+    return respond_schema(ctx, c, 0, "sortables");
 }

@@ -133,6 +133,7 @@ enum route {
     R_COLLECTION,
     R_QUERYABLES,
     R_SUMMARY,
+    R_SORTABLES,
     R_ITEMS,
     R_ITEM
 };
@@ -170,6 +171,8 @@ static enum route match(const char *path, char *buf, size_t bufsize, char **cid,
         return R_QUERYABLES;
     if (!strcmp(rest, "summary"))
         return R_SUMMARY;
+    if (!strcmp(rest, "sortables"))
+        return R_SORTABLES;
     if (strncmp(rest, "items/", 6))
         return R_NONE;
     *fid = rest + 6;
@@ -243,6 +246,8 @@ int pm_api_handle(struct pm_api *api, const struct pm_request *req, struct pm_re
         return pm_handle_collection(&ctx, c, err);
     case R_QUERYABLES:
         return pm_handle_queryables(&ctx, c, err);
+    case R_SORTABLES:
+        return pm_handle_sortables(&ctx, c, err);
     case R_ITEM:
         return pm_handle_item(&ctx, c, fid, err);
     case R_ITEMS:
