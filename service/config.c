@@ -48,6 +48,8 @@ static const char usage_serve[] =
     "  --base-url URL        the URL clients reach the server at, for links\n"
     "                        (default: from the request's Host header)\n"
     "  --cors-origin ORIGIN  Access-Control-Allow-Origin (default *)\n"
+    "  --viewer-dir DIR      the web viewer's files, served at /viewer/\n"
+    "                        (default: the build's viewer folder)\n"
     "  --help                this text\n"
     "  --version             the version\n";
 
@@ -94,6 +96,9 @@ int pm_config_parse(int argc, char **argv, struct pm_config *cfg)
     cfg->bind = "127.0.0.1";
     cfg->port = 8080;
     cfg->cors_origin = "*";
+#ifdef PM_VIEWER_DIR
+    cfg->viewer_dir = PM_VIEWER_DIR;
+#endif
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->threads = cores > 0 && cores < 256 ? (unsigned)cores : 1;
 
@@ -129,10 +134,11 @@ int pm_config_parse(int argc, char **argv, struct pm_config *cfg)
             return fail(cmd, "unexpected argument '%s'", a);
         int takes_value =
             cfg->command != PM_CMD_NONE &&
-            (!strcmp(a, "--db") || (cfg->command == PM_CMD_SERVE &&
-                                    (!strcmp(a, "--bind") || !strcmp(a, "--port") ||
-                                     !strcmp(a, "--threads") || !strcmp(a, "--sessions") ||
-                                     !strcmp(a, "--base-url") || !strcmp(a, "--cors-origin"))));
+            (!strcmp(a, "--db") ||
+             (cfg->command == PM_CMD_SERVE &&
+              (!strcmp(a, "--bind") || !strcmp(a, "--port") || !strcmp(a, "--threads") ||
+               !strcmp(a, "--sessions") || !strcmp(a, "--base-url") ||
+               !strcmp(a, "--cors-origin") || !strcmp(a, "--viewer-dir"))));
         if (!takes_value)
             return fail(cmd, "unknown option '%s'", a);
         if (!v)
@@ -162,6 +168,8 @@ int pm_config_parse(int argc, char **argv, struct pm_config *cfg)
             cfg->base_url = v;
         } else if (!strcmp(a, "--cors-origin")) {
             cfg->cors_origin = v;
+        } else if (!strcmp(a, "--viewer-dir")) {
+            cfg->viewer_dir = v;
         }
     }
     if (cfg->help || cfg->version)

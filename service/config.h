@@ -18,6 +18,7 @@ struct pm_config {
     unsigned sessions;       /* database sessions; default 4 per thread */
     const char *base_url;    /* NULL: from the Host header */
     const char *cors_origin; /* default "*" */
+    const char *viewer_dir;  /* the web viewer's files; default PM_VIEWER_DIR of the build */
 };
 
 /* Parse argv. Returns 0, or -1 after printing one line that says what was wrong to stderr.

@@ -39,7 +39,8 @@ static int serve(const struct pm_config *cfg)
     }
     char fallback[300];
     snprintf(fallback, sizeof fallback, "http://%s:%u", cfg->bind, cfg->port);
-    struct pm_api_config api_cfg = {.base_url = cfg->base_url, .fallback_base_url = fallback};
+    struct pm_api_config api_cfg = {
+        .base_url = cfg->base_url, .fallback_base_url = fallback, .viewer_dir = cfg->viewer_dir};
     struct pm_api *api = pm_api_new(store, &api_cfg);
     struct pm_http_config http_cfg = {.bind = cfg->bind,
                                       .port = cfg->port,

@@ -48,13 +48,14 @@ struct pm_response {
     struct pm_stream stream;
     char etag[64]; /* "" for none */
     const char *cache_control;
-    const char *allow; /* for 405 and OPTIONS */
+    const char *allow;    /* for 405 and OPTIONS */
+    const char *location; /* for redirects */
 };
 
 struct pm_api_config {
     const char *base_url; /* "http://host:port" without trailing slash, or NULL: from Host */
     const char *fallback_base_url; /* used when base_url is NULL and Host is unusable */
-    const char *viewer_dir;        /* reserved for the web viewer; may be NULL */
+    const char *viewer_dir;        /* the web viewer's files, served at /viewer/; may be NULL */
 };
 
 struct pm_api;

@@ -14,6 +14,7 @@ struct pm_api {
     struct pm_store *store;
     char *base_url;
     char *fallback_base_url;
+    char *viewer_dir; /* NULL: no viewer */
 };
 
 /* One request being answered. */
@@ -32,6 +33,8 @@ struct pm_ctx {
 
 /* Handlers: fill ctx->resp and return 0, or return -1 with err. */
 int pm_handle_landing(struct pm_ctx *ctx, struct pm_error *err);
+/* A file of the viewer: rel is the path below /viewer/ ("" for index.html). */
+int pm_handle_static(struct pm_ctx *ctx, const char *rel, struct pm_error *err);
 int pm_handle_conformance(struct pm_ctx *ctx, struct pm_error *err);
 int pm_handle_openapi(struct pm_ctx *ctx, struct pm_error *err);
 int pm_handle_collections(struct pm_ctx *ctx, struct pm_error *err);

@@ -19,6 +19,7 @@ struct pm_api *pm_api_new(struct pm_store *store, const struct pm_api_config *cf
     api->base_url = cfg->base_url ? pm_strdup(cfg->base_url) : NULL;
     api->fallback_base_url =
         pm_strdup(cfg->fallback_base_url ? cfg->fallback_base_url : "http://localhost");
+    api->viewer_dir = cfg->viewer_dir ? pm_strdup(cfg->viewer_dir) : NULL;
     return api;
 }
 
@@ -28,6 +29,7 @@ void pm_api_free(struct pm_api *api)
         return;
     free(api->base_url);
     free(api->fallback_base_url);
+    free(api->viewer_dir);
     free(api);
 }
 
@@ -134,6 +136,8 @@ enum route {
     R_QUERYABLES,
     R_SUMMARY,
     R_SORTABLES,
+    R_VIEWER_REDIRECT,
+    R_STATIC,
     R_ITEMS,
     R_ITEM
 };
@@ -156,6 +160,15 @@ static enum route match(const char *path, char *buf, size_t bufsize, char **cid,
         return R_API;
     if (!strcmp(buf, "/collections"))
         return R_COLLECTIONS;
+    if (!strcmp(path, "/viewer"))
+        return R_VIEWER_REDIRECT;
+    if (!strncmp(path, "/viewer/", 8)) {
+        /* The original path: a trailing slash means index.html. */
+        memcpy(buf, path, strlen(path) + 1);
+        *cid = NULL;
+        *fid = buf + 8;
+        return R_STATIC;
+    }
     if (strncmp(buf, "/collections/", 13))
         return R_NONE;
     char *id = buf + 13;
@@ -208,6 +221,14 @@ int pm_api_handle(struct pm_api *api, const struct pm_request *req, struct pm_re
         return 0;
     }
     set_base_url(&ctx);
+    /* The viewer is a page, not an API resource: its query string is its own state. */
+    if (r == R_VIEWER_REDIRECT) {
+        resp->status = 301;
+        resp->location = "/viewer/";
+        return 0;
+    }
+    if (r == R_STATIC)
+        return pm_handle_static(&ctx, fid, err);
     if (negotiate(&ctx, err))
         return -1;
     if (r != R_ITEMS && r != R_ITEM && r != R_SUMMARY &&
@@ -252,6 +273,8 @@ int pm_api_handle(struct pm_api *api, const struct pm_request *req, struct pm_re
         return pm_handle_item(&ctx, c, fid, err);
     case R_ITEMS:
     case R_SUMMARY:
+    case R_VIEWER_REDIRECT:
+    case R_STATIC:
     case R_NONE:
         break;
     }

@@ -137,6 +137,8 @@ static void add_common_headers(struct pm_http *h, struct MHD_Response *r,
     if (resp->status == 405 || resp->status == 204)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW,
                                 resp->allow ? resp->allow : "GET, HEAD, OPTIONS");
+    if (resp->location)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, resp->location);
     if (resp->status == 503)
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
     MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept");
