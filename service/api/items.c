@@ -175,6 +175,17 @@ static ssize_t items_stream_read(void *ctx, char *out, size_t max)
     return (ssize_t)n;
 }
 
+/* A property value as HTML text (null as nothing). */
+static void append_value_html(struct pm_strbuf *b, const struct pm_value *v)
+{
+    if (v->type == PM_VALUE_TEXT)
+        pm_strbuf_append_html(b, v->s);
+    else if (v->type == PM_VALUE_INT)
+        pm_strbuf_appendf(b, "%lld", v->i);
+    else if (v->type == PM_VALUE_REAL)
+        pm_strbuf_appendf(b, "%g", v->r);
+}
+
 /* The HTML page of a page of items: a table of properties with paging links. */
 static int items_html(struct pm_ctx *ctx, const struct pm_collection *c, struct pm_session *session,
                       struct pm_cursor *cur, const struct page_links *pl, long long matched,
@@ -221,12 +232,7 @@ static int items_html(struct pm_ctx *ctx, const struct pm_collection *c, struct 
         for (size_t i = 0; i < c->n_props; i++) {
             const struct pm_value *v = &row.values[i];
             pm_strbuf_append_str(b, "<td>");
-            if (v->type == PM_VALUE_TEXT)
-                pm_strbuf_append_html(b, v->s);
-            else if (v->type == PM_VALUE_INT)
-                pm_strbuf_appendf(b, "%lld", v->i);
-            else if (v->type == PM_VALUE_REAL)
-                pm_strbuf_appendf(b, "%g", v->r);
+            append_value_html(b, v);
             pm_strbuf_append_str(b, "</td>");
         }
         pm_strbuf_append_str(b, "</tr>\n");
@@ -321,12 +327,7 @@ int pm_handle_item(struct pm_ctx *ctx, const struct pm_collection *c, const char
             pm_strbuf_append_str(b, "<dt>");
             pm_strbuf_append_html(b, c->props[i].name);
             pm_strbuf_append_str(b, "</dt><dd>");
-            if (v->type == PM_VALUE_TEXT)
-                pm_strbuf_append_html(b, v->s);
-            else if (v->type == PM_VALUE_INT)
-                pm_strbuf_appendf(b, "%lld", v->i);
-            else if (v->type == PM_VALUE_REAL)
-                pm_strbuf_appendf(b, "%g", v->r);
+            append_value_html(b, v);
             pm_strbuf_append_str(b, "</dd>\n");
         }
         pm_strbuf_append_str(b, "</dl>\n<p>geometry: <code>");

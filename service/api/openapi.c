@@ -151,17 +151,30 @@ static json_t *components(void)
                      resps);
 }
 
-static void collection_paths(json_t *paths, const struct pm_collection *c)
+/* Add GET /collections/{id}<suffix> to paths; the summary is what, then the collection's
+ * title in quotes. */
+static void add_get(json_t *paths, const struct pm_collection *c, const char *suffix,
+                    const char *op_name, const char *what, json_t *params, json_t *resp)
 {
-    char *path = pm_asprintf("/collections/%s", c->id);
-    char *op = pm_asprintf("describeCollection_%s", c->id);
-    char *summary = pm_asprintf("describe the collection '%s'", c->title);
-    json_object_set_new(paths, path,
-                        get_op(op, summary, json_pack("[o]", param_ref("f")),
-                               responses("the collection", PM_TYPE_JSON, 1, 1)));
+    char *path = pm_asprintf("/collections/%s%s", c->id, suffix);
+    char *op = pm_asprintf("%s_%s", op_name, c->id);
+    char *summary = pm_asprintf("%s '%s'", what, c->title);
+    json_object_set_new(paths, path, get_op(op, summary, params, resp));
     free(path);
     free(op);
     free(summary);
+}
+
+static json_t *filter_param(const struct pm_filter_def *f)
+{
+    return json_pack("{s:s, s:s, s:s, s:b, s:{s:s}}", "name", f->param, "in", "query",
+                     "description", f->description, "required", 0, "schema", "type", "string");
+}
+
+static void collection_paths(json_t *paths, const struct pm_collection *c)
+{
+    add_get(paths, c, "", "describeCollection", "describe the collection",
+            json_pack("[o]", param_ref("f")), responses("the collection", PM_TYPE_JSON, 1, 1));
 
     json_t *params = json_array();
     static const char *const generic[] = {"f",        "limit",      "offset",       "bbox",
@@ -171,10 +184,7 @@ static void collection_paths(json_t *paths, const struct pm_collection *c)
     for (size_t i = 0; i < sizeof generic / sizeof generic[0]; i++)
         json_array_append_new(params, param_ref(generic[i]));
     for (size_t i = 0; i < c->n_filters; i++)
-        json_array_append_new(params, json_pack("{s:s, s:s, s:s, s:b, s:{s:s}}", "name",
-                                                c->filters[i].param, "in", "query", "description",
-                                                c->filters[i].description, "required", 0, "schema",
-                                                "type", "string"));
+        json_array_append_new(params, filter_param(&c->filters[i]));
     /* Every queryable is also an equality filter (Part 3 queryables-query-parameters). */
     for (size_t i = 0; i < c->n_props; i++) {
         int taken = 0;
@@ -191,35 +201,14 @@ static void collection_paths(json_t *paths, const struct pm_collection *c)
                                                 desc, "required", 0, "schema", "type", type));
         free(desc);
     }
-    path = pm_asprintf("/collections/%s/items", c->id);
-    op = pm_asprintf("getFeatures_%s", c->id);
-    summary = pm_asprintf("the features of '%s', paged", c->title);
-    json_object_set_new(paths, path,
-                        get_op(op, summary, params,
-                               responses("a GeoJSON FeatureCollection", PM_TYPE_GEOJSON, 1, 1)));
-    free(path);
-    free(op);
-    free(summary);
-
-    path = pm_asprintf("/collections/%s/queryables", c->id);
-    op = pm_asprintf("getQueryables_%s", c->id);
-    summary = pm_asprintf("the properties of '%s' a filter may name (JSON Schema)", c->title);
-    json_object_set_new(paths, path,
-                        get_op(op, summary, json_pack("[o]", param_ref("f")),
-                               responses("a JSON Schema", "application/schema+json", 1, 1)));
-    free(path);
-    free(op);
-    free(summary);
-
-    path = pm_asprintf("/collections/%s/sortables", c->id);
-    op = pm_asprintf("getSortables_%s", c->id);
-    summary = pm_asprintf("the properties of '%s' sortby may name (JSON Schema)", c->title);
-    json_object_set_new(paths, path,
-                        get_op(op, summary, json_pack("[o]", param_ref("f")),
-                               responses("a JSON Schema", "application/schema+json", 1, 1)));
-    free(path);
-    free(op);
-    free(summary);
+    add_get(paths, c, "/items", "getFeatures", "the features, paged, of", params,
+            responses("a GeoJSON FeatureCollection", PM_TYPE_GEOJSON, 1, 1));
+    add_get(paths, c, "/queryables", "getQueryables",
+            "the properties a filter may name (JSON Schema), of", json_pack("[o]", param_ref("f")),
+            responses("a JSON Schema", "application/schema+json", 1, 1));
+    add_get(paths, c, "/sortables", "getSortables",
+            "the properties sortby may name (JSON Schema), of", json_pack("[o]", param_ref("f")),
+            responses("a JSON Schema", "application/schema+json", 1, 1));
 
     /* The summary takes the filters of items, and groupby and count. */
     json_t *sparams = json_array();
@@ -239,29 +228,13 @@ static void collection_paths(json_t *paths, const struct pm_collection *c)
                   "(e.g. cn_city,cn_region)",
                   "required", 0, "schema", "type", "string"));
     for (size_t i = 0; i < c->n_filters; i++)
-        json_array_append_new(sparams, json_pack("{s:s, s:s, s:s, s:b, s:{s:s}}", "name",
-                                                 c->filters[i].param, "in", "query", "description",
-                                                 c->filters[i].description, "required", 0, "schema",
-                                                 "type", "string"));
-    path = pm_asprintf("/collections/%s/summary", c->id);
-    op = pm_asprintf("getSummary_%s", c->id);
-    summary = pm_asprintf("counts of the features of '%s', grouped", c->title);
-    json_object_set_new(paths, path,
-                        get_op(op, summary, sparams, responses("the counts", PM_TYPE_JSON, 1, 1)));
-    free(path);
-    free(op);
-    free(summary);
+        json_array_append_new(sparams, filter_param(&c->filters[i]));
+    add_get(paths, c, "/summary", "getSummary", "counts, grouped, of the features of", sparams,
+            responses("the counts", PM_TYPE_JSON, 1, 1));
 
-    path = pm_asprintf("/collections/%s/items/{featureId}", c->id);
-    op = pm_asprintf("getFeature_%s", c->id);
-    summary = pm_asprintf("one feature of '%s'", c->title);
-    json_object_set_new(paths, path,
-                        get_op(op, summary,
-                               json_pack("[oo]", param_ref("featureId"), param_ref("f")),
-                               responses("a GeoJSON Feature", PM_TYPE_GEOJSON, 1, 1)));
-    free(path);
-    free(op);
-    free(summary);
+    add_get(paths, c, "/items/{featureId}", "getFeature", "one feature of",
+            json_pack("[oo]", param_ref("featureId"), param_ref("f")),
+            responses("a GeoJSON Feature", PM_TYPE_GEOJSON, 1, 1));
 }
 
 int pm_handle_openapi(struct pm_ctx *ctx, struct pm_error *err)

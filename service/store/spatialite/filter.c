@@ -55,6 +55,18 @@ static void emit(struct frag *dst, const struct frag *src)
     pm_sl_binds_append(&dst->binds, &src->binds);
 }
 
+/* Append a template in which the digits 1..4 stand for frags[0..3]. Templates are constants
+ * of this file and hold no other digits. */
+static void emit_template(struct frag *out, const char *tpl, const struct frag *const *frags)
+{
+    for (const char *p = tpl; *p; p++) {
+        if (*p >= '1' && *p <= '4')
+            emit(out, frags[*p - '1']);
+        else
+            pm_strbuf_append_char(&out->sql, *p);
+    }
+}
+
 static int fail(struct compiler *cc, const struct pm_cql_node *n, const char *what)
 {
     return pm_error_set(cc->err, 400, "InvalidParameterValue", "filter: at character %zu: %s",
@@ -138,41 +150,18 @@ static int arithmetic(struct compiler *cc, const struct pm_cql_node *n, struct f
         fail(cc, n, "arithmetic needs numbers on both sides");
         goto done;
     }
-    switch (n->op) {
-    case PM_CQL_OP_POW:
-        pm_strbuf_append_str(&out->sql, "pow(");
-        emit(out, &a);
-        pm_strbuf_append_str(&out->sql, ", ");
-        emit(out, &b);
-        pm_strbuf_append_str(&out->sql, ")");
-        break;
-    case PM_CQL_OP_INTDIV:
-        pm_strbuf_append_str(&out->sql, "(CAST(");
-        emit(out, &a);
-        pm_strbuf_append_str(&out->sql, " AS INTEGER) / CAST(");
-        emit(out, &b);
-        pm_strbuf_append_str(&out->sql, " AS INTEGER))");
-        break;
-    case PM_CQL_OP_DIV:
-        /* CQL2 division is real division; SQLite divides integers as integers. */
-        pm_strbuf_append_str(&out->sql, "((");
-        emit(out, &a);
-        pm_strbuf_append_str(&out->sql, ") * 1.0 / (");
-        emit(out, &b);
-        pm_strbuf_append_str(&out->sql, "))");
-        break;
-    default:
-        pm_strbuf_append_str(&out->sql, "(");
-        emit(out, &a);
-        pm_strbuf_appendf(&out->sql, " %s ",
-                          n->op == PM_CQL_OP_ADD   ? "+"
-                          : n->op == PM_CQL_OP_SUB ? "-"
-                          : n->op == PM_CQL_OP_MUL ? "*"
-                                                   : "%");
-        emit(out, &b);
-        pm_strbuf_append_str(&out->sql, ")");
-        break;
-    }
+    /* CQL2 division is real division (SQLite divides integers as integers); div is integer
+     * division; ^ is pow(). */
+    const struct frag *ab[] = {&a, &b};
+    emit_template(out,
+                  n->op == PM_CQL_OP_POW      ? "pow(1, 2)"
+                  : n->op == PM_CQL_OP_INTDIV ? "(CAST(1 AS INTEGER) / CAST(2 AS INTEGER))"
+                  : n->op == PM_CQL_OP_DIV    ? "((1) * 1.0 / (2))"
+                  : n->op == PM_CQL_OP_ADD    ? "(1 + 2)"
+                  : n->op == PM_CQL_OP_SUB    ? "(1 - 2)"
+                  : n->op == PM_CQL_OP_MUL    ? "(1 * 2)"
+                                              : "(1 % 2)",
+                  ab);
     *t = T_NUMBER;
     rc = 0;
 done:
@@ -665,15 +654,9 @@ static int temporal(struct compiler *cc, const struct pm_cql_node *n, struct fra
         fail(cc, n, "unknown temporal function");
         goto done;
     }
+    const struct frag *bounds[] = {&s1, &e1, &s2, &e2};
     pm_strbuf_append_str(&out->sql, "(");
-    for (const char *p = tpl; *p; p++) {
-        if (*p >= '1' && *p <= '4') {
-            const struct frag *f = *p == '1' ? &s1 : *p == '2' ? &e1 : *p == '3' ? &s2 : &e2;
-            emit(out, f);
-        } else {
-            pm_strbuf_append_char(&out->sql, *p);
-        }
-    }
+    emit_template(out, tpl, bounds);
     pm_strbuf_append_str(&out->sql, ")");
     rc = 0;
 done:
