@@ -28,7 +28,7 @@ json_t *pm_collection_json(struct pm_ctx *ctx, const struct pm_collection *c)
                             "application/schema+json", "the properties sortby may name"));
     free(sortables);
     char *summary = pm_asprintf("/collections/%s/summary", c->id);
-    json_array_append_new(links, pm_link_json(ctx, summary, "describedby", PM_TYPE_JSON,
+    json_array_append_new(links, pm_link_json(ctx, summary, "related", PM_TYPE_JSON,
                                               "counts of the features, grouped (summary)"));
     free(summary);
     json_t *extent = json_object();
