@@ -10,6 +10,12 @@
 
 void pm_html_begin(struct pm_ctx *ctx, struct pm_strbuf *b, const char *title)
 {
+    pm_html_begin_head(ctx, b, title, NULL);
+}
+
+void pm_html_begin_head(struct pm_ctx *ctx, struct pm_strbuf *b, const char *title,
+                        const char *head_extra)
+{
     pm_strbuf_append_str(
         b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -19,7 +25,10 @@ void pm_html_begin(struct pm_ctx *ctx, struct pm_strbuf *b, const char *title)
         b, " – partnermap</title>\n<style>body{font-family:sans-serif;margin:1em 2em;"
            "max-width:100em}table{border-collapse:collapse;font-size:90%}td,th{border:1px solid "
            "#ccc;padding:2px 6px;vertical-align:top}dt{font-weight:bold}dd{margin:0 0 .5em 1.5em}"
-           "nav a{margin-right:1em}</style>\n</head>\n<body>\n<nav><a href=\"");
+           "nav a{margin-right:1em}</style>\n");
+    if (head_extra)
+        pm_strbuf_append_str(b, head_extra);
+    pm_strbuf_append_str(b, "</head>\n<body>\n<nav><a href=\"");
     pm_strbuf_append_html(b, ctx->base_url);
     pm_strbuf_append_str(b, "/?f=html\">partnermap</a><a href=\"");
     pm_strbuf_append_html(b, ctx->base_url);

@@ -67,6 +67,9 @@ void pm_respond_json(struct pm_ctx *ctx, json_t *value, const char *content_type
 /* HTML pages: the head with title and navigation, then the caller's body, then the foot.
  * Every data string must go through pm_strbuf_append_html. */
 void pm_html_begin(struct pm_ctx *ctx, struct pm_strbuf *b, const char *title);
+/* The same with head_extra (trusted markup, never data) added to <head>. */
+void pm_html_begin_head(struct pm_ctx *ctx, struct pm_strbuf *b, const char *title,
+                        const char *head_extra);
 void pm_html_end(struct pm_ctx *ctx, struct pm_strbuf *b);
 /* Render a JSON document as an HTML page: a definition list of its members, links as
  * anchors. Used for the pages that have no richer HTML of their own. */

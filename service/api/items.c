@@ -197,10 +197,36 @@ static int items_html(struct pm_ctx *ctx, const struct pm_collection *c, struct 
     int rc;
     long returned = 0;
     (void)session;
-    pm_html_begin(ctx, b, c->title);
+    /* The page's GeoJSON (its alternate link) on a small map with the viewer's offline
+     * basemap; all scripts and styles come from /viewer/, none from elsewhere. */
+    struct pm_strbuf head;
+    pm_strbuf_init(&head);
+    for (size_t i = 0; i < pl->n; i++)
+        if (!strcmp(pl->links[i].rel, "alternate")) {
+            pm_strbuf_append_str(&head, "<link rel=\"alternate\" type=\"application/geo+json\" "
+                                        "href=\"");
+            pm_strbuf_append_html(&head, pl->links[i].href);
+            pm_strbuf_append_str(&head, "\">\n");
+        }
+    pm_strbuf_append_str(&head, "<link rel=\"stylesheet\" href=\"");
+    pm_strbuf_append_html(&head, ctx->base_url);
+    pm_strbuf_append_str(&head, "/viewer/vendor/leaflet.css\">\n");
+    pm_html_begin_head(ctx, b, c->title, head.data);
+    pm_strbuf_fini(&head);
     pm_strbuf_append_str(b, "<p>");
     pm_strbuf_append_html(b, c->description);
-    pm_strbuf_append_str(b, "</p>\n<nav class=\"paging\">");
+    pm_strbuf_append_str(b, "</p>\n<div id=\"items-map\" style=\"height:360px;max-width:60em\" "
+                            "data-vendor=\"");
+    pm_strbuf_append_html(b, ctx->base_url);
+    pm_strbuf_append_str(b, "/viewer/vendor\"></div>\n");
+    static const char *const scripts[] = {"vendor/leaflet.js", "vendor/topojson-client.min.js",
+                                          "items-map.js"};
+    for (size_t i = 0; i < sizeof scripts / sizeof scripts[0]; i++) {
+        pm_strbuf_append_str(b, "<script src=\"");
+        pm_strbuf_append_html(b, ctx->base_url);
+        pm_strbuf_appendf(b, "/viewer/%s\"></script>\n", scripts[i]);
+    }
+    pm_strbuf_append_str(b, "<nav class=\"paging\">");
     for (size_t i = 0; i < pl->n; i++) {
         if (strcmp(pl->links[i].rel, "next") && strcmp(pl->links[i].rel, "prev") &&
             strcmp(pl->links[i].rel, "alternate"))
