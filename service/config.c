@@ -50,6 +50,7 @@ static const char usage_serve[] =
     "  --cors-origin ORIGIN  Access-Control-Allow-Origin (default *)\n"
     "  --viewer-dir DIR      the web viewer's files, served at /viewer/\n"
     "                        (default: the build's viewer folder)\n"
+    "  --step-timeout-ms N   stop a query step that runs longer, answer 503 (default 5000)\n"
     "  --help                this text\n"
     "  --version             the version\n";
 
@@ -96,6 +97,7 @@ int pm_config_parse(int argc, char **argv, struct pm_config *cfg)
     cfg->bind = "127.0.0.1";
     cfg->port = 8080;
     cfg->cors_origin = "*";
+    cfg->step_timeout_ms = 5000;
 #ifdef PM_VIEWER_DIR
     cfg->viewer_dir = PM_VIEWER_DIR;
 #endif
@@ -132,13 +134,13 @@ int pm_config_parse(int argc, char **argv, struct pm_config *cfg)
         }
         if (a[0] != '-')
             return fail(cmd, "unexpected argument '%s'", a);
-        int takes_value =
-            cfg->command != PM_CMD_NONE &&
-            (!strcmp(a, "--db") ||
-             (cfg->command == PM_CMD_SERVE &&
-              (!strcmp(a, "--bind") || !strcmp(a, "--port") || !strcmp(a, "--threads") ||
-               !strcmp(a, "--sessions") || !strcmp(a, "--base-url") ||
-               !strcmp(a, "--cors-origin") || !strcmp(a, "--viewer-dir"))));
+        int takes_value = cfg->command != PM_CMD_NONE &&
+                          (!strcmp(a, "--db") ||
+                           (cfg->command == PM_CMD_SERVE &&
+                            (!strcmp(a, "--bind") || !strcmp(a, "--port") ||
+                             !strcmp(a, "--threads") || !strcmp(a, "--sessions") ||
+                             !strcmp(a, "--base-url") || !strcmp(a, "--cors-origin") ||
+                             !strcmp(a, "--viewer-dir") || !strcmp(a, "--step-timeout-ms"))));
         if (!takes_value)
             return fail(cmd, "unknown option '%s'", a);
         if (!v)
@@ -170,6 +172,9 @@ int pm_config_parse(int argc, char **argv, struct pm_config *cfg)
             cfg->cors_origin = v;
         } else if (!strcmp(a, "--viewer-dir")) {
             cfg->viewer_dir = v;
+        } else if (!strcmp(a, "--step-timeout-ms")) {
+            if (parse_unsigned(cmd, a, v, 1, 3600000, &cfg->step_timeout_ms))
+                return -1;
         }
     }
     if (cfg->help || cfg->version)

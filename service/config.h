@@ -10,15 +10,16 @@ enum pm_command { PM_CMD_NONE, PM_CMD_LOAD, PM_CMD_SERVE };
 struct pm_config {
     enum pm_command command;
     int help, version;
-    const char *db;          /* --db, else $PARTNERMAP_DB, else "partnermap.sqlite" */
-    const char *data_dir;    /* load: the CSV directory */
-    const char *bind;        /* serve: default 127.0.0.1 */
-    unsigned port;           /* default 8080 */
-    unsigned threads;        /* default: one per core */
-    unsigned sessions;       /* database sessions; default 4 per thread */
-    const char *base_url;    /* NULL: from the Host header */
-    const char *cors_origin; /* default "*" */
-    const char *viewer_dir;  /* the web viewer's files; default PM_VIEWER_DIR of the build */
+    const char *db;           /* --db, else $PARTNERMAP_DB, else "partnermap.sqlite" */
+    const char *data_dir;     /* load: the CSV directory */
+    const char *bind;         /* serve: default 127.0.0.1 */
+    unsigned port;            /* default 8080 */
+    unsigned threads;         /* default: one per core */
+    unsigned sessions;        /* database sessions; default 4 per thread */
+    const char *base_url;     /* NULL: from the Host header */
+    const char *cors_origin;  /* default "*" */
+    const char *viewer_dir;   /* the web viewer's files; default PM_VIEWER_DIR of the build */
+    unsigned step_timeout_ms; /* the longest one query step may run; default 5000 */
 };
 
 /* Parse argv. Returns 0, or -1 after printing one line that says what was wrong to stderr.

@@ -37,6 +37,7 @@ static int serve(const struct pm_config *cfg)
         fprintf(stderr, "partnermap serve: %s\n", err.message);
         return 1;
     }
+    pm_spatialite_set_step_timeout(store, cfg->step_timeout_ms);
     char fallback[300];
     snprintf(fallback, sizeof fallback, "http://%s:%u", cfg->bind, cfg->port);
     struct pm_api_config api_cfg = {

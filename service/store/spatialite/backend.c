@@ -18,11 +18,45 @@
 #include <spatialite.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const struct pm_store_ops sl_ops;
 
+static long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* SQLite calls this every few thousand virtual machine steps; non-zero interrupts. */
+static int past_deadline(void *arg)
+{
+    const struct pm_session *s = arg;
+    return s->deadline_ns && now_ns() > s->deadline_ns;
+}
+
+int pm_sl_step(struct pm_session *s, sqlite3_stmt *stmt)
+{
+    s->deadline_ns = now_ns() + (long long)s->store->step_timeout_ms * 1000000LL;
+    int rc = sqlite3_step(stmt);
+    s->deadline_ns = 0;
+    return rc;
+}
+
+void pm_spatialite_set_step_timeout(struct pm_store *st, unsigned ms)
+{
+    ((struct pm_sl_store *)st)->step_timeout_ms = ms ? ms : 1;
+}
+
 int pm_sl_db_error(struct pm_error *err, sqlite3 *db, const char *what)
 {
+    if (sqlite3_errcode(db) == SQLITE_INTERRUPT) {
+        pm_log(PM_LOG_WARN, "msg=\"%s stopped: over the time limit\"", what);
+        return pm_error_set(err, 503, "ServiceUnavailable",
+                            "the query ran over the server's time limit; narrow it (a smaller "
+                            "bbox, a simpler filter) and try again");
+    }
     pm_log(PM_LOG_ERROR, "msg=\"%s failed\" sqlite=\"%s\"", what, sqlite3_errmsg(db));
     return pm_error_set(err, 500, "ServerError", "%s failed: %s", what, sqlite3_errmsg(db));
 }
@@ -292,12 +326,14 @@ struct pm_store *pm_spatialite_open(const char *path, unsigned n_sessions, struc
     if (n_sessions == 0)
         n_sessions = 1;
     st->sessions = pm_calloc(n_sessions, sizeof *st->sessions);
+    st->step_timeout_ms = 5000;
     st->n_sessions = n_sessions;
     for (unsigned i = 0; i < n_sessions; i++) {
         struct pm_session *s = &st->sessions[i];
         s->store = st;
         if (open_connection(path, &s->db, &s->spatialite_cache, err))
             goto fail;
+        sqlite3_progress_handler(s->db, 4096, past_deadline, s);
     }
     if (read_catalog(st->sessions[0].db, path, &st->base.catalog, err))
         goto fail;

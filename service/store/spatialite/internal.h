@@ -27,6 +27,7 @@ struct pm_session {
     int in_use;
     struct pm_sl_cached_stmt cache[PM_SL_STMT_CACHE];
     size_t next_evict;
+    long long deadline_ns; /* a step running past this (CLOCK_MONOTONIC) is interrupted */
 };
 
 struct pm_sl_store {
@@ -34,7 +35,12 @@ struct pm_sl_store {
     pthread_mutex_t lock;
     struct pm_session *sessions;
     unsigned n_sessions;
+    unsigned step_timeout_ms; /* the longest one sqlite3_step may take */
 };
+
+/* sqlite3_step with the session's time limit armed: a step that runs longer than
+ * step_timeout_ms is interrupted (SQLITE_INTERRUPT, which pm_sl_db_error makes a 503). */
+int pm_sl_step(struct pm_session *s, sqlite3_stmt *stmt);
 
 /* The prepared statement for sql, from the session's cache or newly prepared (then cached;
  * the session keeps owning it: reset it when done, never finalize). NULL with err (500). */

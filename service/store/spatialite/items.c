@@ -322,7 +322,7 @@ static int count_matches(struct pm_session *s, const struct pm_collection *c,
     if (!stmt)
         return -1;
     int rc = -1;
-    if (pm_sl_binds_apply(stmt, b, 1) == 0 && sqlite3_step(stmt) == SQLITE_ROW) {
+    if (pm_sl_binds_apply(stmt, b, 1) == 0 && pm_sl_step(s, stmt) == SQLITE_ROW) {
         *out = sqlite3_column_int64(stmt, 0);
         rc = 0;
     } else {
@@ -420,7 +420,7 @@ static int near_candidates(struct pm_session *s, const struct pm_collection *c,
     }
     size_t cap = 0;
     int rc = pm_sl_binds_apply(stmt, &all, 1);
-    while (rc == 0 && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    while (rc == 0 && (rc = pm_sl_step(s, stmt)) == SQLITE_ROW) {
         rc = 0;
         double d = distance_to(point[0], point[1], (const char *)sqlite3_column_text(stmt, 2));
         if (d > radius)
@@ -594,7 +594,7 @@ int pm_sl_summarize(struct pm_session *s, const struct pm_collection *c,
     for (int i = 0; i < parts && ok; i++)
         ok = pm_sl_binds_apply(stmt, &b, 1 + i * (int)b.n) == 0;
     int step = SQLITE_ERROR;
-    while (ok && (step = sqlite3_step(stmt)) == SQLITE_ROW) {
+    while (ok && (step = pm_sl_step(s, stmt)) == SQLITE_ROW) {
         long long *distinct;
         if (sqlite3_column_int(stmt, 0)) {
             out->count = sqlite3_column_int64(stmt, 2);
@@ -689,14 +689,14 @@ int pm_sl_cursor_next(struct pm_cursor *cur, struct pm_feature_row *row, struct 
         const struct near_hit *h = &cur->hits[cur->next_hit++];
         sqlite3_reset(cur->stmt);
         sqlite3_bind_int64(cur->stmt, 1, h->rowid);
-        if (sqlite3_step(cur->stmt) != SQLITE_ROW)
+        if (pm_sl_step(cur->session, cur->stmt) != SQLITE_ROW)
             return pm_sl_db_error(err, cur->session->db, "step");
         read_row(cur, row);
         row->has_distance = 1;
         row->distance_m = h->distance;
         return 1;
     }
-    int rc = sqlite3_step(cur->stmt);
+    int rc = pm_sl_step(cur->session, cur->stmt);
     if (rc == SQLITE_DONE)
         return 0;
     if (rc != SQLITE_ROW)

@@ -23,6 +23,10 @@ const char *pm_spatialite_version(void);
  * a missing or unreadable file, not a database, or a schema of another version. */
 struct pm_store *pm_spatialite_open(const char *path, unsigned n_sessions, struct pm_error *err);
 
+/* The longest a single step of a query may run before it is stopped and answered 503
+ * (default 5000 ms): a pathological filter does not hold a session and a core. */
+void pm_spatialite_set_step_timeout(struct pm_store *st, unsigned ms);
+
 /* The query plan SQLite chooses for an items query (EXPLAIN QUERY PLAN, one line per step),
  * appended to plan: for tests that show the spatial index in use. For near=, the plan of the
  * first candidate search. 0, or -1 with err. */
