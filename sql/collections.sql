@@ -22,28 +22,30 @@ SELECT p.rowid AS _rowid, p.id, p.geom AS _geom, p.geojson AS _geojson, p.establ
        p.cn_city, cn.name_en AS cn_name_en, cn.name_zh AS cn_name_zh, cn.region AS cn_region,
        p.jp_city, jp.name_en AS jp_name_en, jp.name_ja AS jp_name_ja, jp.region AS jp_region,
        p.kind, p.level, p.established, p.established_marks, p.source, p.verification, p.notes,
-       p.distance_km
+       p.distance_km, p.established_first, p.established_last
 FROM partnerships p JOIN cities cn ON cn.id = p.cn_city JOIN cities jp ON jp.id = p.jp_city;
 
 CREATE VIEW collection_memberships AS
 SELECT m.rowid AS _rowid, m.id, m.geom AS _geom, m.geojson AS _geojson, m.since_first AS _first,
        m.since_last AS _last,
        m.initiative, m.city, c.name_en AS city_name, c.country, m.role, m.since, m.evidence,
-       m.source, m.verification, m.notes
+       m.source, m.verification, m.notes, m.since_first, m.since_last
 FROM memberships m JOIN cities c ON c.id = m.city;
 
 CREATE VIEW collection_pilot_sites AS
 SELECT p.rowid AS _rowid, p.id, p.geom AS _geom, p.geojson AS _geojson, p.period_first AS _first,
        p.period_last AS _last,
        p.initiative, p.city, c.name_en AS city_name, c.country, p.category, p.theme, p.title,
-       p.period_start, p.period_end, p.status, p.details, p.source, p.verification, p.notes
+       p.period_start, p.period_end, p.status, p.details, p.source, p.verification, p.notes,
+       p.period_first, p.period_last
 FROM pilot_activities p JOIN cities c ON c.id = p.city;
 
 CREATE VIEW collection_events AS
 SELECT e.rowid AS _rowid, e.id, e.geom AS _geom, e.geojson AS _geojson, e.date_first AS _first,
        e.date_last AS _last,
        e.initiative, e.title, e.type, e.start_date, e.end_date, e.host_city,
-       c.name_en AS host_name, c.country, e.participants, e.source, e.verification, e.notes
+       c.name_en AS host_name, c.country, e.participants, e.source, e.verification, e.notes,
+       e.date_first, e.date_last
 FROM events e LEFT JOIN cities c ON c.id = e.host_city;
 
 -- ord: the order of /collections. geometry_type: the GeoJSON type of every geometry.
@@ -61,12 +63,15 @@ CREATE TABLE collections (
     tmin TEXT, tmax TEXT
 );
 
--- type: a JSON Schema type ('string', 'integer', 'number') with format 'date' for dates.
+-- type: 'string', 'integer', 'number'; 'date' for an ISO 8601 date as precise as its source
+-- (YYYY, YYYY-MM or YYYY-MM-DD), 'day' for one that is always a whole day (YYYY-MM-DD). Each
+-- dated collection also shows the first and last day its date stands for ('day'), so that a
+-- GIS that types columns as dates loses no value.
 CREATE TABLE collection_properties (
     collection TEXT NOT NULL REFERENCES collections (id),
     ord INTEGER NOT NULL,
     name TEXT NOT NULL,
-    type TEXT NOT NULL CHECK (type IN ('string', 'integer', 'number', 'date')),
+    type TEXT NOT NULL CHECK (type IN ('string', 'integer', 'number', 'date', 'day')),
     description TEXT NOT NULL,
     PRIMARY KEY (collection, name)
 );
@@ -148,6 +153,8 @@ INSERT INTO collection_properties (collection, ord, name, type, description) VAL
 ('partnerships', 14, 'verification', 'string', 'sourced, or unverified when only the founding document or a weak source states it'),
 ('partnerships', 15, 'notes', 'string', 'notes, conflicting dates and doubts'),
 ('partnerships', 16, 'distance_km', 'number', 'geodesic distance between the partners on the WGS 84 ellipsoid, km'),
+('partnerships', 17, 'established_first', 'day', 'the first day established stands for (1979 → 1979-01-01)'),
+('partnerships', 18, 'established_last', 'day', 'the last day established stands for (1979 → 1979-12-31)'),
 
 ('memberships', 1, 'initiative', 'string', 'id of the initiative'),
 ('memberships', 2, 'city', 'string', 'id of the city'),
@@ -159,6 +166,8 @@ INSERT INTO collection_properties (collection, ord, name, type, description) VAL
 ('memberships', 8, 'source', 'string', 'where it was read'),
 ('memberships', 9, 'verification', 'string', 'sourced or unverified'),
 ('memberships', 10, 'notes', 'string', 'notes and doubts'),
+('memberships', 11, 'since_first', 'day', 'the first day since stands for'),
+('memberships', 12, 'since_last', 'day', 'the last day since stands for'),
 
 ('pilot-sites', 1, 'initiative', 'string', 'id of the initiative'),
 ('pilot-sites', 2, 'city', 'string', 'id of the city'),
@@ -174,6 +183,8 @@ INSERT INTO collection_properties (collection, ord, name, type, description) VAL
 ('pilot-sites', 12, 'source', 'string', 'where it was read'),
 ('pilot-sites', 13, 'verification', 'string', 'sourced or unverified'),
 ('pilot-sites', 14, 'notes', 'string', 'notes and doubts'),
+('pilot-sites', 15, 'period_first', 'day', 'the first day of the period'),
+('pilot-sites', 16, 'period_last', 'day', 'the last day of the period'),
 
 ('events', 1, 'initiative', 'string', 'id of the initiative'),
 ('events', 2, 'title', 'string', 'title of the meeting'),
@@ -186,7 +197,9 @@ INSERT INTO collection_properties (collection, ord, name, type, description) VAL
 ('events', 9, 'participants', 'string', 'who took part, as the source says'),
 ('events', 10, 'source', 'string', 'where it was read'),
 ('events', 11, 'verification', 'string', 'sourced or unverified'),
-('events', 12, 'notes', 'string', 'notes and doubts');
+('events', 12, 'notes', 'string', 'notes and doubts'),
+('events', 13, 'date_first', 'day', 'the first day of the meeting'),
+('events', 14, 'date_last', 'day', 'the last day of the meeting');
 
 INSERT INTO collection_filters (collection, param, columns, description) VALUES
 ('cities', 'country', 'country', 'ISO 3166-1 alpha-2 country code, e.g. CN or JP'),

@@ -11,7 +11,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
     npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 fi
 mkdir -p "$out/vendor/images"
-for f in index.html app.js style.css; do
+for f in index.html app.js style.css items-map.js; do
     [ -f "$f" ] && cp "$f" "$out/$f"
 done
 cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css "$out/vendor/"

@@ -49,7 +49,8 @@ struct pm_response {
     char etag[64]; /* "" for none */
     const char *cache_control;
     const char *allow;    /* for 405 and OPTIONS */
-    const char *location; /* for redirects */
+    const char *location; /* for redirects: a constant, or redirect.data */
+    struct pm_strbuf redirect;
 };
 
 struct pm_api_config {

@@ -27,6 +27,11 @@ json_t *pm_collection_json(struct pm_ctx *ctx, const struct pm_collection *c)
         links, pm_link_json(ctx, sortables, "http://www.opengis.net/def/rel/ogc/1.0/sortables",
                             "application/schema+json", "the properties sortby may name"));
     free(sortables);
+    /* GDAL 3.6 reads field types from this link: rel spelt describedBy, exactly this type. */
+    char *schema = pm_asprintf("/collections/%s/schema", c->id);
+    json_array_append_new(links, pm_link_json(ctx, schema, "describedBy", "application/schema+json",
+                                              "the schema of the features"));
+    free(schema);
     char *summary = pm_asprintf("/collections/%s/summary", c->id);
     json_array_append_new(links, pm_link_json(ctx, summary, "related", PM_TYPE_JSON,
                                               "counts of the features, grouped (summary)"));

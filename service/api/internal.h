@@ -44,6 +44,7 @@ int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c,
                     const struct pm_items_params *p, struct pm_error *err);
 int pm_handle_summary(struct pm_ctx *ctx, const struct pm_collection *c, struct pm_error *err);
 int pm_handle_queryables(struct pm_ctx *ctx, const struct pm_collection *c, struct pm_error *err);
+int pm_handle_schema(struct pm_ctx *ctx, const struct pm_collection *c, struct pm_error *err);
 int pm_handle_sortables(struct pm_ctx *ctx, const struct pm_collection *c, struct pm_error *err);
 int pm_handle_item(struct pm_ctx *ctx, const struct pm_collection *c, const char *id,
                    struct pm_error *err);

@@ -206,6 +206,9 @@ static void collection_paths(json_t *paths, const struct pm_collection *c)
     add_get(paths, c, "/queryables", "getQueryables",
             "the properties a filter may name (JSON Schema), of", json_pack("[o]", param_ref("f")),
             responses("a JSON Schema", "application/schema+json", 1, 1));
+    add_get(paths, c, "/schema", "getSchema", "the JSON Schema of the features of",
+            json_pack("[o]", param_ref("f")),
+            responses("a JSON Schema", "application/schema+json", 1, 1));
     add_get(paths, c, "/sortables", "getSortables",
             "the properties sortby may name (JSON Schema), of", json_pack("[o]", param_ref("f")),
             responses("a JSON Schema", "application/schema+json", 1, 1));

@@ -37,12 +37,15 @@ void pm_response_init(struct pm_response *resp)
 {
     memset(resp, 0, sizeof *resp);
     pm_strbuf_init(&resp->body);
+    pm_strbuf_init(&resp->redirect);
 }
 
 void pm_response_fini(struct pm_response *resp)
 {
-    if (resp)
-        pm_strbuf_fini(&resp->body);
+    if (!resp)
+        return;
+    pm_strbuf_fini(&resp->body);
+    pm_strbuf_fini(&resp->redirect);
 }
 
 /* A Host header is trusted only if it looks like a host name or address with a port. */
@@ -136,6 +139,7 @@ enum route {
     R_QUERYABLES,
     R_SUMMARY,
     R_SORTABLES,
+    R_SCHEMA,
     R_VIEWER_REDIRECT,
     R_STATIC,
     R_ITEMS,
@@ -186,6 +190,8 @@ static enum route match(const char *path, char *buf, size_t bufsize, char **cid,
         return R_SUMMARY;
     if (!strcmp(rest, "sortables"))
         return R_SORTABLES;
+    if (!strcmp(rest, "schema"))
+        return R_SCHEMA;
     if (strncmp(rest, "items/", 6))
         return R_NONE;
     *fid = rest + 6;
@@ -223,8 +229,16 @@ int pm_api_handle(struct pm_api *api, const struct pm_request *req, struct pm_re
     set_base_url(&ctx);
     /* The viewer is a page, not an API resource: its query string is its own state. */
     if (r == R_VIEWER_REDIRECT) {
+        /* The viewer's state is in its query string: keep it. */
         resp->status = 301;
-        resp->location = "/viewer/";
+        pm_strbuf_append_str(&resp->redirect, "/viewer/");
+        for (size_t i = 0; i < req->n_args; i++) {
+            pm_strbuf_append_char(&resp->redirect, i ? '&' : '?');
+            pm_strbuf_append_urlenc(&resp->redirect, req->args[i].key);
+            pm_strbuf_append_char(&resp->redirect, '=');
+            pm_strbuf_append_urlenc(&resp->redirect, req->args[i].value);
+        }
+        resp->location = resp->redirect.data;
         return 0;
     }
     if (r == R_STATIC)
@@ -269,6 +283,8 @@ int pm_api_handle(struct pm_api *api, const struct pm_request *req, struct pm_re
         return pm_handle_queryables(&ctx, c, err);
     case R_SORTABLES:
         return pm_handle_sortables(&ctx, c, err);
+    case R_SCHEMA:
+        return pm_handle_schema(&ctx, c, err);
     case R_ITEM:
         return pm_handle_item(&ctx, c, fid, err);
     case R_ITEMS:

@@ -13,7 +13,9 @@
 #include "query/query.h"
 #include "util/util.h"
 
-enum pm_prop_type { PM_PROP_STRING, PM_PROP_INTEGER, PM_PROP_NUMBER, PM_PROP_DATE };
+/* PM_PROP_DATE: an ISO 8601 date as precise as its source (YYYY, YYYY-MM or YYYY-MM-DD);
+ * PM_PROP_DAY: always a whole day (YYYY-MM-DD). */
+enum pm_prop_type { PM_PROP_STRING, PM_PROP_INTEGER, PM_PROP_NUMBER, PM_PROP_DATE, PM_PROP_DAY };
 
 struct pm_property {
     char *name;

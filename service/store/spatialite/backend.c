@@ -240,6 +240,7 @@ static int read_catalog(sqlite3 *db, const char *path, struct pm_catalog *cat, s
             p->type = !strcmp(type, "integer")  ? PM_PROP_INTEGER
                       : !strcmp(type, "number") ? PM_PROP_NUMBER
                       : !strcmp(type, "date")   ? PM_PROP_DATE
+                      : !strcmp(type, "day")    ? PM_PROP_DAY
                                                 : PM_PROP_STRING;
             if (!plain_identifier(p->name))
                 goto bad_identifier;

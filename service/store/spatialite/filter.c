@@ -126,7 +126,9 @@ static int property(struct compiler *cc, const struct pm_cql_node *n, struct fra
         if (strcmp(p->name, n->text))
             continue;
         pm_strbuf_append_str(&out->sql, p->name); /* a catalog identifier */
-        *t = p->type == PM_PROP_STRING ? T_STRING : p->type == PM_PROP_DATE ? T_DATEPROP : T_NUMBER;
+        *t = p->type == PM_PROP_STRING                               ? T_STRING
+             : p->type == PM_PROP_DATE || p->type == PM_PROP_DAY ? T_DATEPROP
+                                                                 : T_NUMBER;
         return 0;
     }
     return unknown_property(cc, n);
