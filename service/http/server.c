@@ -142,6 +142,15 @@ static void add_common_headers(struct pm_http *h, struct MHD_Response *r,
     if (resp->status == 503)
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
     MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept");
+    /* HTML loads scripts only from this server; data is text, never markup (the pages escape
+     * it), and this keeps an escaping slip from running anything. Inline styles are allowed
+     * for the pages' own CSS; map tiles only from OpenStreetMap, when the user asks. */
+    if (resp->content_type && !strncmp(resp->content_type, "text/html", 9))
+        MHD_add_response_header(
+            r, "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data: https://tile.openstreetmap.org; connect-src 'self'; "
+            "object-src 'none'; base-uri 'self'; frame-ancestors 'self'");
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
     /* CORS (Fetch standard): simple requests and preflight. */
     MHD_add_response_header(r, MHD_HTTP_HEADER_ACCESS_CONTROL_ALLOW_ORIGIN, h->cors_origin);
