@@ -1,7 +1,7 @@
 /*
  * The composition root: command line → config; `load` builds the database; `serve` opens the
- * store, starts the API over HTTP and stops cleanly on SIGINT/SIGTERM. The only file that
- * names a backend.
+ * store, starts the API over HTTP, reloads the database on SIGHUP and stops cleanly on
+ * SIGINT/SIGTERM. The only file that names a backend.
  */
 #include "api/api.h"
 #include "config.h"
@@ -14,6 +14,34 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+/* A store swapped out by a reload, once its last request has finished. */
+static void retire_store(struct pm_store *store)
+{
+    pm_log(PM_LOG_INFO, "msg=\"previous data closed\" data_version=%s",
+           store->catalog.data_version);
+    pm_store_close(store);
+}
+
+/* SIGHUP: open the database file anew (a new load renames a new file into place) and serve
+ * it from now on; requests under way finish on the old data. If the new file cannot be
+ * opened, the old data stays served. Returns the store now served. */
+static struct pm_store *reload(const struct pm_config *cfg, struct pm_api *api,
+                               struct pm_store *current)
+{
+    struct pm_error err = {0};
+    struct pm_store *fresh = pm_spatialite_open(cfg->db, cfg->sessions, &err);
+    if (!fresh) {
+        pm_log(PM_LOG_ERROR, "msg=\"reload failed; still serving the previous data\" error=\"%s\"",
+               err.message);
+        return current;
+    }
+    pm_spatialite_set_step_timeout(fresh, cfg->step_timeout_ms);
+    pm_log(PM_LOG_INFO, "msg=\"reloaded\" db=%s data_version=%s", cfg->db,
+           fresh->catalog.data_version);
+    pm_api_swap_store(api, fresh, retire_store);
+    return fresh;
+}
 
 static int serve(const struct pm_config *cfg)
 {
@@ -29,6 +57,7 @@ static int serve(const struct pm_config *cfg)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -57,7 +86,8 @@ static int serve(const struct pm_config *cfg)
     pm_log(PM_LOG_INFO, "msg=\"serving\" db=%s data_version=%s collections=%zu sessions=%u",
            cfg->db, store->catalog.data_version, store->catalog.n, cfg->sessions);
     int sig = 0;
-    sigwait(&set, &sig);
+    while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+        store = reload(cfg, api, store);
     pm_log(PM_LOG_INFO, "msg=\"stopping\" signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
     pm_http_stop(http, 10000);
     pm_api_free(api);

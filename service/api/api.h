@@ -61,9 +61,17 @@ struct pm_api_config {
 
 struct pm_api;
 
-/* The API over `store` (borrowed; must outlive the api). Caller frees with pm_api_free. */
+/* The API over `store` (borrowed; must outlive the api, or be swapped out). Caller frees with
+ * pm_api_free, which leaves the current store open. */
 struct pm_api *pm_api_new(struct pm_store *store, const struct pm_api_config *cfg);
 void pm_api_free(struct pm_api *api);
+
+/* Serve `store` from now on (borrowed, as in pm_api_new): requests under way finish on the
+ * old store, new ones read the new one. `retire` is called with the old store once no request
+ * uses it any more (at once if none does), from whichever thread finished last. Returns the
+ * old store's data version... nothing: the caller learns it from the logs. Thread-safe. */
+void pm_api_swap_store(struct pm_api *api, struct pm_store *store,
+                       void (*retire)(struct pm_store *store));
 
 /* Answer one request. resp must be zeroed by the caller (pm_response_init); on return 0 it
  * holds the response, on -1 err says what to send. Either way the caller finishes with

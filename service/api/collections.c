@@ -61,7 +61,7 @@ json_t *pm_collection_json(struct pm_ctx *ctx, const struct pm_collection *c)
 int pm_handle_collections(struct pm_ctx *ctx, struct pm_error *err)
 {
     (void)err;
-    const struct pm_catalog *cat = &ctx->api->store->catalog;
+    const struct pm_catalog *cat = &ctx->store->catalog;
     json_t *list = json_array();
     for (size_t i = 0; i < cat->n; i++)
         json_array_append_new(list, pm_collection_json(ctx, &cat->collections[i]));

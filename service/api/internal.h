@@ -9,9 +9,20 @@
 #include "geojson/geojson.h"
 
 #include <jansson.h>
+#include <pthread.h>
+
+/* A store in use: requests hold a reference while they read it, so that a store swapped out
+ * by pm_api_swap_store is retired only when its last request has finished. */
+struct pm_store_ref {
+    struct pm_store *store;
+    unsigned refs;
+    int retired;
+};
 
 struct pm_api {
-    struct pm_store *store;
+    pthread_mutex_t lock;
+    struct pm_store_ref *current;
+    void (*retire)(struct pm_store *store); /* called once a swapped-out store is unused */
     char *base_url;
     char *fallback_base_url;
     char *viewer_dir; /* NULL: no viewer */
@@ -20,6 +31,8 @@ struct pm_api {
 /* One request being answered. */
 struct pm_ctx {
     struct pm_api *api;
+    struct pm_store_ref *ref; /* the store this request reads, held until it is answered */
+    struct pm_store *store;   /* ref->store */
     const struct pm_request *req;
     struct pm_response *resp;
     enum pm_format format;
@@ -30,6 +43,11 @@ struct pm_ctx {
 #define PM_TYPE_GEOJSON "application/geo+json"
 #define PM_TYPE_HTML "text/html; charset=utf-8"
 #define PM_TYPE_OPENAPI "application/vnd.oai.openapi+json;version=3.0"
+
+/* Take one more reference on ref (a stream that outlives the request). */
+void pm_api_hold_ref(struct pm_api *api, struct pm_store_ref *ref);
+/* Drop a reference; the last one of a retired store retires it. */
+void pm_api_release_ref(struct pm_api *api, struct pm_store_ref *ref);
 
 /* Handlers: fill ctx->resp and return 0, or return -1 with err. */
 int pm_handle_landing(struct pm_ctx *ctx, struct pm_error *err);

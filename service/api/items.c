@@ -88,6 +88,8 @@ static void page_links_fini(struct page_links *pl)
 
 /* The streamed FeatureCollection. */
 struct items_stream {
+    struct pm_api *api;
+    struct pm_store_ref *ref; /* held until the stream is freed */
     struct pm_store *store;
     struct pm_session *session;
     struct pm_cursor *cursor;
@@ -111,6 +113,7 @@ static void items_stream_free(void *ctx)
     pm_store_release(s->store, s->session);
     pm_strbuf_fini(&s->buf);
     page_links_fini(&s->links);
+    pm_api_release_ref(s->api, s->ref);
     free(s);
 }
 
@@ -193,7 +196,7 @@ static int items_html(struct pm_ctx *ctx, const struct pm_collection *c, struct 
 {
     struct pm_strbuf *b = &ctx->resp->body;
     struct pm_feature_row row;
-    struct pm_store *st = ctx->api->store;
+    struct pm_store *st = ctx->store;
     int rc;
     long returned = 0;
     (void)session;
@@ -276,7 +279,7 @@ static int items_html(struct pm_ctx *ctx, const struct pm_collection *c, struct 
 int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c,
                     const struct pm_items_params *p, struct pm_error *err)
 {
-    struct pm_store *st = ctx->api->store;
+    struct pm_store *st = ctx->store;
     struct pm_session *session = NULL;
     struct pm_cursor *cur = NULL;
     long long matched;
@@ -297,6 +300,9 @@ int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c,
         return rc;
     }
     struct items_stream *s = pm_calloc(1, sizeof *s);
+    s->api = ctx->api;
+    s->ref = ctx->ref;
+    pm_api_hold_ref(ctx->api, ctx->ref);
     s->store = st;
     s->session = session;
     s->cursor = cur;
@@ -323,7 +329,7 @@ int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c,
 int pm_handle_item(struct pm_ctx *ctx, const struct pm_collection *c, const char *id,
                    struct pm_error *err)
 {
-    struct pm_store *st = ctx->api->store;
+    struct pm_store *st = ctx->store;
     struct pm_session *session = NULL;
     struct pm_cursor *cur = NULL;
     struct pm_feature_row row;

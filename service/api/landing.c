@@ -34,8 +34,9 @@ void pm_respond_json(struct pm_ctx *ctx, json_t *value, const char *content_type
  * other. */
 void pm_add_self_links(struct pm_ctx *ctx, json_t *links, const char *path, const char *json_type)
 {
-    char *json_path = pm_asprintf("%s?f=json", path);
-    char *html_path = pm_asprintf("%s?f=html", path);
+    const char *sep = strchr(path, '?') ? "&" : "?";
+    char *json_path = pm_asprintf("%s%sf=json", path, sep);
+    char *html_path = pm_asprintf("%s%sf=html", path, sep);
     int html = ctx->format == PM_FORMAT_HTML;
     json_array_append_new(links, pm_link_json(ctx, html ? html_path : json_path, "self",
                                               html ? PM_TYPE_HTML : json_type, "this document"));
@@ -58,7 +59,7 @@ void pm_respond_doc(struct pm_ctx *ctx, json_t *doc, const char *title, const ch
 int pm_handle_landing(struct pm_ctx *ctx, struct pm_error *err)
 {
     (void)err;
-    const struct pm_catalog *cat = &ctx->api->store->catalog;
+    const struct pm_catalog *cat = &ctx->store->catalog;
     json_t *links = json_array();
     pm_add_self_links(ctx, links, "/", PM_TYPE_JSON);
     json_array_append_new(links, pm_link_json(ctx, "/api", "service-desc", PM_TYPE_OPENAPI,

@@ -243,7 +243,7 @@ static void collection_paths(json_t *paths, const struct pm_collection *c)
 int pm_handle_openapi(struct pm_ctx *ctx, struct pm_error *err)
 {
     (void)err;
-    const struct pm_catalog *cat = &ctx->api->store->catalog;
+    const struct pm_catalog *cat = &ctx->store->catalog;
     json_t *paths = json_object();
     json_object_set_new(paths, "/",
                         get_op("getLandingPage", "the landing page",

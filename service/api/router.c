@@ -15,7 +15,9 @@
 struct pm_api *pm_api_new(struct pm_store *store, const struct pm_api_config *cfg)
 {
     struct pm_api *api = pm_calloc(1, sizeof *api);
-    api->store = store;
+    pthread_mutex_init(&api->lock, NULL);
+    api->current = pm_calloc(1, sizeof *api->current);
+    api->current->store = store;
     api->base_url = cfg->base_url ? pm_strdup(cfg->base_url) : NULL;
     api->fallback_base_url =
         pm_strdup(cfg->fallback_base_url ? cfg->fallback_base_url : "http://localhost");
@@ -30,7 +32,57 @@ void pm_api_free(struct pm_api *api)
     free(api->base_url);
     free(api->fallback_base_url);
     free(api->viewer_dir);
+    free(api->current);
+    pthread_mutex_destroy(&api->lock);
     free(api);
+}
+
+static struct pm_store_ref *acquire_ref(struct pm_api *api)
+{
+    pthread_mutex_lock(&api->lock);
+    struct pm_store_ref *ref = api->current;
+    ref->refs++;
+    pthread_mutex_unlock(&api->lock);
+    return ref;
+}
+
+void pm_api_hold_ref(struct pm_api *api, struct pm_store_ref *ref)
+{
+    pthread_mutex_lock(&api->lock);
+    ref->refs++;
+    pthread_mutex_unlock(&api->lock);
+}
+
+void pm_api_release_ref(struct pm_api *api, struct pm_store_ref *ref)
+{
+    pthread_mutex_lock(&api->lock);
+    int last = --ref->refs == 0 && ref->retired;
+    void (*retire)(struct pm_store *) = api->retire;
+    pthread_mutex_unlock(&api->lock);
+    if (last) {
+        if (retire)
+            retire(ref->store);
+        free(ref);
+    }
+}
+
+void pm_api_swap_store(struct pm_api *api, struct pm_store *store,
+                       void (*retire)(struct pm_store *store))
+{
+    struct pm_store_ref *fresh = pm_calloc(1, sizeof *fresh);
+    fresh->store = store;
+    pthread_mutex_lock(&api->lock);
+    struct pm_store_ref *old = api->current;
+    api->current = fresh;
+    api->retire = retire;
+    old->retired = 1;
+    int unused = old->refs == 0;
+    pthread_mutex_unlock(&api->lock);
+    if (unused) {
+        if (retire)
+            retire(old->store);
+        free(old);
+    }
 }
 
 void pm_response_init(struct pm_response *resp)
@@ -93,7 +145,7 @@ static void compute_etag(struct pm_ctx *ctx)
     h = pm_fnv1a(h, &ctx->format, sizeof ctx->format);
     h = pm_fnv1a(h, ctx->base_url, strlen(ctx->base_url));
     snprintf(ctx->resp->etag, sizeof ctx->resp->etag, "W/\"%.16s-%016llx\"",
-             ctx->api->store->catalog.data_version, (unsigned long long)h);
+             ctx->store->catalog.data_version, (unsigned long long)h);
 }
 
 /* Does If-None-Match name our ETag, or is it the wildcard? Weak comparison (RFC 9110
@@ -198,10 +250,25 @@ static enum route match(const char *path, char *buf, size_t bufsize, char **cid,
     return (**fid && !strchr(*fid, '/')) ? R_ITEM : R_NONE;
 }
 
+static int handle(struct pm_ctx *ctx, struct pm_error *err);
+
 int pm_api_handle(struct pm_api *api, const struct pm_request *req, struct pm_response *resp,
                   struct pm_error *err)
 {
     struct pm_ctx ctx = {.api = api, .req = req, .resp = resp};
+    ctx.ref = acquire_ref(api);
+    ctx.store = ctx.ref->store;
+    int rc = handle(&ctx, err);
+    /* A stream that reads the store after this returns holds a reference of its own. */
+    pm_api_release_ref(api, ctx.ref);
+    return rc;
+}
+
+static int handle(struct pm_ctx *ctx_in, struct pm_error *err)
+{
+    struct pm_ctx ctx = *ctx_in; /* the handlers below fill base_url and format in the copy */
+    const struct pm_request *req = ctx.req;
+    struct pm_response *resp = ctx.resp;
     char buf[2048];
     char *cid = NULL, *fid = NULL;
     enum route r = match(req->path, buf, sizeof buf, &cid, &fid);
@@ -212,7 +279,7 @@ int pm_api_handle(struct pm_api *api, const struct pm_request *req, struct pm_re
         return pm_error_set(err, 404, "NotFound",
                             "no resource at this path; start at / (the landing page)");
     if (cid) {
-        c = pm_catalog_find(&api->store->catalog, cid);
+        c = pm_catalog_find(&ctx.store->catalog, cid);
         if (!c)
             return pm_error_set(err, 404, "NotFound",
                                 "no collection '%.100s'; the collections are listed at "

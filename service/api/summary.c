@@ -99,14 +99,13 @@ int pm_handle_summary(struct pm_ctx *ctx, const struct pm_collection *c, struct 
         free(rest);
         return -1;
     }
-    if (parse_request(c, group_by, count, &req, err) ||
-        pm_store_borrow(ctx->api->store, &session, err))
+    if (parse_request(c, group_by, count, &req, err) || pm_store_borrow(ctx->store, &session, err))
         goto done;
     if (pm_not_modified(ctx)) {
         rc = 0;
         goto done;
     }
-    if (pm_store_summarize(ctx->api->store, session, c, &p, &req, &sum, err))
+    if (pm_store_summarize(ctx->store, session, c, &p, &req, &sum, err))
         goto done;
     json_t *groups = json_array();
     for (size_t i = 0; i < sum.n_groups; i++) {
@@ -117,7 +116,21 @@ int pm_handle_summary(struct pm_ctx *ctx, const struct pm_collection *c, struct 
             json_object_set_new(g, "distinct", distinct_json(c, &req, sum.groups[i].distinct));
         json_array_append_new(groups, g);
     }
-    char *path = pm_asprintf("/collections/%s/summary", c->id);
+    /* The self link names this very summary: every parameter but f. */
+    struct pm_strbuf self;
+    pm_strbuf_init(&self);
+    pm_strbuf_appendf(&self, "/collections/%s/summary", c->id);
+    char sep = '?';
+    for (size_t i = 0; i < rq->n_args; i++) {
+        if (!strcmp(rq->args[i].key, "f"))
+            continue;
+        pm_strbuf_append_char(&self, sep);
+        pm_strbuf_append_urlenc(&self, rq->args[i].key);
+        pm_strbuf_append_char(&self, '=');
+        pm_strbuf_append_urlenc(&self, rq->args[i].value);
+        sep = '&';
+    }
+    char *path = pm_strbuf_take(&self);
     json_t *links = json_array();
     pm_add_self_links(ctx, links, path, PM_TYPE_JSON);
     json_t *doc = json_pack("{s:s, s:o, s:I}", "collection", c->id, "groupBy",
@@ -134,7 +147,7 @@ int pm_handle_summary(struct pm_ctx *ctx, const struct pm_collection *c, struct 
     rc = 0;
 done:
     pm_summary_fini(&sum);
-    pm_store_release(ctx->api->store, session);
+    pm_store_release(ctx->store, session);
     pm_items_params_fini(&p);
     free(rest);
     return rc;

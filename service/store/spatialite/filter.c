@@ -126,7 +126,7 @@ static int property(struct compiler *cc, const struct pm_cql_node *n, struct fra
         if (strcmp(p->name, n->text))
             continue;
         pm_strbuf_append_str(&out->sql, p->name); /* a catalog identifier */
-        *t = p->type == PM_PROP_STRING                               ? T_STRING
+        *t = p->type == PM_PROP_STRING                           ? T_STRING
              : p->type == PM_PROP_DATE || p->type == PM_PROP_DAY ? T_DATEPROP
                                                                  : T_NUMBER;
         return 0;
@@ -158,7 +158,7 @@ static int arithmetic(struct compiler *cc, const struct pm_cql_node *n, struct f
     emit_template(out,
                   n->op == PM_CQL_OP_POW      ? "pow(1, 2)"
                   : n->op == PM_CQL_OP_INTDIV ? "(CAST(1 AS INTEGER) / CAST(2 AS INTEGER))"
-                  : n->op == PM_CQL_OP_DIV    ? "((1) * 1.0 / (2))"
+                  : n->op == PM_CQL_OP_DIV    ? "(CAST(1 AS REAL) / 2)"
                   : n->op == PM_CQL_OP_ADD    ? "(1 + 2)"
                   : n->op == PM_CQL_OP_SUB    ? "(1 - 2)"
                   : n->op == PM_CQL_OP_MUL    ? "(1 * 2)"

@@ -474,7 +474,8 @@ static int near_open(struct pm_session *s, const struct pm_collection *c,
         }
         *matched = total;
     }
-    qsort(hits, n, sizeof *hits, hit_order);
+    if (n)
+        qsort(hits, n, sizeof *hits, hit_order);
     /* Keep only the page. */
     size_t from = (size_t)p->offset < n ? (size_t)p->offset : n;
     size_t to = from + (size_t)p->limit < n ? from + (size_t)p->limit : n;
