@@ -7,6 +7,7 @@
 #include "util/util.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,12 @@ static const char usage_serve[] =
     "  --viewer-dir DIR      the web viewer's files, served at /viewer/\n"
     "                        (default: the build's viewer folder)\n"
     "  --step-timeout-ms N   stop a query step that runs longer, answer 503 (default 5000)\n"
+    "  --max-connections N   open connections in all (default 1024)\n"
+    "  --max-connections-per-ip N  open connections from one address (default 64)\n"
+    "  --idle-timeout S      close a connection idle this many seconds (default 15)\n"
+    "  --max-url-bytes N     longest path and query string, else 414 (default 8192)\n"
+    "  --max-header-bytes N  largest request headers, else 431 (default 16384)\n"
+    "  --connection-memory N bytes per connection for request and buffers (default 131072)\n"
     "  --help                this text\n"
     "  --version             the version\n";
 
@@ -86,6 +93,26 @@ static int parse_unsigned(const char *cmd, const char *flag, const char *v, long
     }
     *out = (unsigned)n;
     return 0;
+}
+
+/* The field of a serve limit flag, or NULL. */
+static unsigned *limit_flag(struct pm_config *cfg, const char *flag)
+{
+    static const struct {
+        const char *flag;
+        size_t offset;
+    } limits[] = {
+        {"--max-connections", offsetof(struct pm_config, max_connections)},
+        {"--max-connections-per-ip", offsetof(struct pm_config, max_connections_per_ip)},
+        {"--idle-timeout", offsetof(struct pm_config, idle_timeout_s)},
+        {"--max-url-bytes", offsetof(struct pm_config, max_url_bytes)},
+        {"--max-header-bytes", offsetof(struct pm_config, max_header_bytes)},
+        {"--connection-memory", offsetof(struct pm_config, connection_memory)},
+    };
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++)
+        if (!strcmp(flag, limits[i].flag))
+            return (unsigned *)((char *)cfg + limits[i].offset);
+    return NULL;
 }
 
 int pm_config_parse(int argc, char **argv, struct pm_config *cfg)
@@ -134,13 +161,14 @@ int pm_config_parse(int argc, char **argv, struct pm_config *cfg)
         }
         if (a[0] != '-')
             return fail(cmd, "unexpected argument '%s'", a);
-        int takes_value = cfg->command != PM_CMD_NONE &&
-                          (!strcmp(a, "--db") ||
-                           (cfg->command == PM_CMD_SERVE &&
-                            (!strcmp(a, "--bind") || !strcmp(a, "--port") ||
-                             !strcmp(a, "--threads") || !strcmp(a, "--sessions") ||
-                             !strcmp(a, "--base-url") || !strcmp(a, "--cors-origin") ||
-                             !strcmp(a, "--viewer-dir") || !strcmp(a, "--step-timeout-ms"))));
+        int takes_value =
+            cfg->command != PM_CMD_NONE &&
+            (!strcmp(a, "--db") ||
+             (cfg->command == PM_CMD_SERVE &&
+              (!strcmp(a, "--bind") || !strcmp(a, "--port") || !strcmp(a, "--threads") ||
+               !strcmp(a, "--sessions") || !strcmp(a, "--base-url") ||
+               !strcmp(a, "--cors-origin") || !strcmp(a, "--viewer-dir") ||
+               !strcmp(a, "--step-timeout-ms") || limit_flag(cfg, a))));
         if (!takes_value)
             return fail(cmd, "unknown option '%s'", a);
         if (!v)
@@ -174,6 +202,10 @@ int pm_config_parse(int argc, char **argv, struct pm_config *cfg)
             cfg->viewer_dir = v;
         } else if (!strcmp(a, "--step-timeout-ms")) {
             if (parse_unsigned(cmd, a, v, 1, 3600000, &cfg->step_timeout_ms))
+                return -1;
+        } else {
+            unsigned *limit = limit_flag(cfg, a);
+            if (!limit || parse_unsigned(cmd, a, v, 1, 100000000, limit))
                 return -1;
         }
     }

@@ -20,6 +20,9 @@ struct pm_config {
     const char *cors_origin;  /* default "*" */
     const char *viewer_dir;   /* the web viewer's files; default PM_VIEWER_DIR of the build */
     unsigned step_timeout_ms; /* the longest one query step may run; default 5000 */
+    /* HTTP limits (see struct pm_http_config); 0: the default. */
+    unsigned max_connections, max_connections_per_ip, idle_timeout_s, max_url_bytes,
+        max_header_bytes, connection_memory;
 };
 
 /* Parse argv. Returns 0, or -1 after printing one line that says what was wrong to stderr.

@@ -75,7 +75,13 @@ static int serve(const struct pm_config *cfg)
     struct pm_http_config http_cfg = {.bind = cfg->bind,
                                       .port = cfg->port,
                                       .threads = cfg->threads,
-                                      .cors_origin = cfg->cors_origin};
+                                      .cors_origin = cfg->cors_origin,
+                                      .max_connections = cfg->max_connections,
+                                      .max_connections_per_ip = cfg->max_connections_per_ip,
+                                      .idle_timeout_s = cfg->idle_timeout_s,
+                                      .max_url_bytes = cfg->max_url_bytes,
+                                      .max_header_bytes = cfg->max_header_bytes,
+                                      .connection_memory = cfg->connection_memory};
     struct pm_http *http = pm_http_start(api, &http_cfg, &err);
     if (!http) {
         fprintf(stderr, "partnermap serve: %s\n", err.message);

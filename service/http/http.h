@@ -14,6 +14,14 @@ struct pm_http_config {
     unsigned port;           /* 0: any free port */
     unsigned threads;        /* worker threads (>= 1) */
     const char *cors_origin; /* Access-Control-Allow-Origin value */
+    /* Limits; 0 takes the default given. */
+    unsigned max_connections;        /* open connections in all (1024) */
+    unsigned max_connections_per_ip; /* open connections from one client address (64) */
+    unsigned idle_timeout_s;         /* a connection idle this long is closed (15) */
+    unsigned max_url_bytes;          /* the path and query string (8192): 414 past it */
+    unsigned max_header_bytes;       /* all request headers together (16384): 431 past it */
+    size_t connection_memory;        /* per connection, for reading the request and buffering
+                                        the response (131072) */
 };
 
 struct pm_http;

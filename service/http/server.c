@@ -27,6 +27,8 @@ struct pm_http {
     struct pm_api *api;
     char *cors_origin;
     unsigned port;
+    unsigned max_url_bytes;
+    unsigned max_header_bytes;
 };
 
 /* Per-request state, from the first handler call to the completed callback. */
@@ -69,6 +71,15 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
     a->kv[a->n].key = key;
     a->kv[a->n].value = value;
     a->n++;
+    return MHD_YES;
+}
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    (void)kind;
+    size_t *total = cls;
+    *total += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
     return MHD_YES;
 }
 
@@ -208,7 +219,18 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
         .request_id = rs->id,
     };
     int rc;
-    if (!pm_utf8_valid(url, strlen(url)))
+    size_t header_bytes = 0;
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &header_bytes);
+    size_t url_bytes = strlen(url);
+    for (size_t i = 0; i < args.n; i++)
+        url_bytes += strlen(args.kv[i].key) + strlen(args.kv[i].value) + 2;
+    if (url_bytes > h->max_url_bytes)
+        rc = pm_error_set(&err, 414, "URITooLong",
+                          "the path and query string are longer than %u bytes", h->max_url_bytes);
+    else if (header_bytes > h->max_header_bytes)
+        rc = pm_error_set(&err, 431, "RequestHeaderFieldsTooLarge",
+                          "the request headers are larger than %u bytes", h->max_header_bytes);
+    else if (!pm_utf8_valid(url, strlen(url)))
         rc = pm_error_set(&err, 400, "InvalidRequest", "the path is not valid UTF-8");
     else if (args.overflow)
         rc = pm_error_set(&err, 400, "InvalidParameterValue", "more than %d query parameters",
@@ -278,6 +300,11 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     pm_log(PM_LOG_WARN, "msg=\"libmicrohttpd: %s\"", msg);
 }
 
+static unsigned or_default(unsigned v, unsigned dflt)
+{
+    return v ? v : dflt;
+}
+
 struct pm_http *pm_http_start(struct pm_api *api, const struct pm_http_config *cfg,
                               struct pm_error *err)
 {
@@ -301,13 +328,18 @@ struct pm_http *pm_http_start(struct pm_api *api, const struct pm_http_config *c
     }
     struct pm_http *h = pm_calloc(1, sizeof *h);
     h->api = api;
+    h->max_url_bytes = or_default(cfg->max_url_bytes, 8192);
+    h->max_header_bytes = or_default(cfg->max_header_bytes, 16384);
     h->cors_origin = pm_strdup(cfg->cors_origin ? cfg->cors_origin : "*");
     unsigned threads = cfg->threads ? cfg->threads : 1;
     h->daemon = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, answer, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
         NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)1024, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_CONNECTION_TIMEOUT,
+        or_default(cfg->idle_timeout_s, 15), MHD_OPTION_CONNECTION_LIMIT,
+        or_default(cfg->max_connections, 1024), MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        or_default(cfg->max_connections_per_ip, 64), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        cfg->connection_memory ? cfg->connection_memory : (size_t)131072, MHD_OPTION_END);
     if (!h->daemon) {
         free(h->cors_origin);
         free(h);
