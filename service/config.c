@@ -52,6 +52,7 @@ static const char usage_serve[] =
     "  --viewer-dir DIR      the web viewer's files, served at /viewer/\n"
     "                        (default: the build's viewer folder)\n"
     "  --step-timeout-ms N   stop a query step that runs longer, answer 503 (default 5000)\n"
+    "  --cache-mb N          memory for cached whole responses (default 64; 0: none)\n"
     "  --max-connections N   open connections in all (default 1024)\n"
     "  --max-connections-per-ip N  open connections from one address (default 64)\n"
     "  --idle-timeout S      close a connection idle this many seconds (default 15)\n"
@@ -125,6 +126,7 @@ int pm_config_parse(int argc, char **argv, struct pm_config *cfg)
     cfg->port = 8080;
     cfg->cors_origin = "*";
     cfg->step_timeout_ms = 5000;
+    cfg->cache_mb = 64;
 #ifdef PM_VIEWER_DIR
     cfg->viewer_dir = PM_VIEWER_DIR;
 #endif
@@ -168,7 +170,7 @@ int pm_config_parse(int argc, char **argv, struct pm_config *cfg)
               (!strcmp(a, "--bind") || !strcmp(a, "--port") || !strcmp(a, "--threads") ||
                !strcmp(a, "--sessions") || !strcmp(a, "--base-url") ||
                !strcmp(a, "--cors-origin") || !strcmp(a, "--viewer-dir") ||
-               !strcmp(a, "--step-timeout-ms") || limit_flag(cfg, a))));
+               !strcmp(a, "--step-timeout-ms") || !strcmp(a, "--cache-mb") || limit_flag(cfg, a))));
         if (!takes_value)
             return fail(cmd, "unknown option '%s'", a);
         if (!v)
@@ -200,6 +202,9 @@ int pm_config_parse(int argc, char **argv, struct pm_config *cfg)
             cfg->cors_origin = v;
         } else if (!strcmp(a, "--viewer-dir")) {
             cfg->viewer_dir = v;
+        } else if (!strcmp(a, "--cache-mb")) {
+            if (parse_unsigned(cmd, a, v, 0, 65536, &cfg->cache_mb))
+                return -1;
         } else if (!strcmp(a, "--step-timeout-ms")) {
             if (parse_unsigned(cmd, a, v, 1, 3600000, &cfg->step_timeout_ms))
                 return -1;

@@ -20,6 +20,7 @@ struct pm_config {
     const char *cors_origin;  /* default "*" */
     const char *viewer_dir;   /* the web viewer's files; default PM_VIEWER_DIR of the build */
     unsigned step_timeout_ms; /* the longest one query step may run; default 5000 */
+    unsigned cache_mb;        /* memory for cached responses; default 64, 0: none */
     /* HTTP limits (see struct pm_http_config); 0: the default. */
     unsigned max_connections, max_connections_per_ip, idle_timeout_s, max_url_bytes,
         max_header_bytes, connection_memory;

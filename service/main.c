@@ -69,8 +69,10 @@ static int serve(const struct pm_config *cfg)
     pm_spatialite_set_step_timeout(store, cfg->step_timeout_ms);
     char fallback[300];
     snprintf(fallback, sizeof fallback, "http://%s:%u", cfg->bind, cfg->port);
-    struct pm_api_config api_cfg = {
-        .base_url = cfg->base_url, .fallback_base_url = fallback, .viewer_dir = cfg->viewer_dir};
+    struct pm_api_config api_cfg = {.base_url = cfg->base_url,
+                                    .fallback_base_url = fallback,
+                                    .viewer_dir = cfg->viewer_dir,
+                                    .cache_bytes = (size_t)cfg->cache_mb << 20};
     struct pm_api *api = pm_api_new(store, &api_cfg);
     struct pm_http_config http_cfg = {.bind = cfg->bind,
                                       .port = cfg->port,

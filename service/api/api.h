@@ -57,6 +57,7 @@ struct pm_api_config {
     const char *base_url; /* "http://host:port" without trailing slash, or NULL: from Host */
     const char *fallback_base_url; /* used when base_url is NULL and Host is unusable */
     const char *viewer_dir;        /* the web viewer's files, served at /viewer/; may be NULL */
+    size_t cache_bytes;            /* memory for cached responses; 0: none */
 };
 
 struct pm_api;

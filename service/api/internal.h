@@ -25,7 +25,8 @@ struct pm_api {
     void (*retire)(struct pm_store *store); /* called once a swapped-out store is unused */
     char *base_url;
     char *fallback_base_url;
-    char *viewer_dir; /* NULL: no viewer */
+    char *viewer_dir;       /* NULL: no viewer */
+    struct pm_cache *cache; /* whole responses by ETag, or NULL */
 };
 
 /* One request being answered. */

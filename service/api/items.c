@@ -11,6 +11,8 @@
  */
 #include "internal.h"
 
+#include "cache.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,6 +91,9 @@ static void page_links_fini(struct page_links *pl)
 /* The streamed FeatureCollection. */
 struct items_stream {
     struct pm_api *api;
+    char cache_key[64];    /* the response's ETag: where a complete copy is cached */
+    struct pm_strbuf copy; /* everything sent so far, while it fits an entry of the cache */
+    int copying;
     struct pm_store_ref *ref; /* held until the stream is freed */
     struct pm_store *store;
     struct pm_session *session;
@@ -112,6 +117,7 @@ static void items_stream_free(void *ctx)
     pm_cursor_close(s->store, s->cursor);
     pm_store_release(s->store, s->session);
     pm_strbuf_fini(&s->buf);
+    pm_strbuf_fini(&s->copy);
     page_links_fini(&s->links);
     pm_api_release_ref(s->api, s->ref);
     free(s);
@@ -175,6 +181,21 @@ static ssize_t items_stream_read(void *ctx, char *out, size_t max)
         n = max;
     memcpy(out, s->buf.data, n);
     s->sent = n;
+    if (s->copying) {
+        if (s->copy.len + n > pm_cache_max_entry(s->api->cache)) {
+            s->copying = 0;
+            pm_strbuf_fini(&s->copy);
+        } else {
+            pm_strbuf_append(&s->copy, out, n);
+        }
+    }
+    /* The whole body went out: keep it for the next identical request. */
+    if (n == 0 && s->copying) {
+        pm_cache_put(s->api->cache, s->cache_key, s->copy.data ? s->copy.data : "", s->copy.len,
+                     PM_TYPE_GEOJSON);
+        s->copying = 0;
+        pm_strbuf_fini(&s->copy);
+    }
     return (ssize_t)n;
 }
 
@@ -319,6 +340,9 @@ int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c,
     snprintf(s->request_id, sizeof s->request_id, "%s",
              ctx->req->request_id ? ctx->req->request_id : "-");
     pm_strbuf_init(&s->buf);
+    pm_strbuf_init(&s->copy);
+    s->copying = ctx->api->cache != NULL;
+    snprintf(s->cache_key, sizeof s->cache_key, "%s", ctx->resp->etag);
     ctx->resp->status = 200;
     ctx->resp->content_type = PM_TYPE_GEOJSON;
     ctx->resp->stream =

@@ -8,6 +8,8 @@
  */
 #include "internal.h"
 
+#include "cache.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,9 @@ struct pm_api *pm_api_new(struct pm_store *store, const struct pm_api_config *cf
     api->fallback_base_url =
         pm_strdup(cfg->fallback_base_url ? cfg->fallback_base_url : "http://localhost");
     api->viewer_dir = cfg->viewer_dir ? pm_strdup(cfg->viewer_dir) : NULL;
+    /* Whole responses up to 1 MiB, 4096 of them, cache_bytes in all (0: no cache). */
+    if (cfg->cache_bytes)
+        api->cache = pm_cache_new(4096, cfg->cache_bytes, (size_t)1 << 20);
     return api;
 }
 
@@ -32,6 +37,7 @@ void pm_api_free(struct pm_api *api)
     free(api->base_url);
     free(api->fallback_base_url);
     free(api->viewer_dir);
+    pm_cache_free(api->cache);
     free(api->current);
     pthread_mutex_destroy(&api->lock);
     free(api);
@@ -251,6 +257,8 @@ static enum route match(const char *path, char *buf, size_t bufsize, char **cid,
 }
 
 static int handle(struct pm_ctx *ctx, struct pm_error *err);
+static int dispatch(struct pm_ctx *ctx_p, enum route r, const struct pm_collection *c,
+                    const char *fid, struct pm_error *err);
 
 int pm_api_handle(struct pm_api *api, const struct pm_request *req, struct pm_response *resp,
                   struct pm_error *err)
@@ -319,6 +327,31 @@ static int handle(struct pm_ctx *ctx_in, struct pm_error *err)
         return -1;
     compute_etag(&ctx);
     resp->cache_control = "public, max-age=60";
+    /* Only 200 answers are cached, under an ETag that holds the whole request: a hit is a
+     * request that was valid before. */
+    const char *cached_type;
+    if (pm_cache_get(ctx.api->cache, resp->etag, &resp->body, &cached_type)) {
+        if (pm_not_modified(&ctx)) {
+            pm_strbuf_reset(&resp->body);
+            return 0;
+        }
+        resp->status = 200;
+        resp->content_type = cached_type;
+        return 0;
+    }
+    int rc = dispatch(&ctx, r, c, fid, err);
+    if (rc == 0 && resp->status == 200 && !resp->stream.read)
+        pm_cache_put(ctx.api->cache, resp->etag, resp->body.data ? resp->body.data : "",
+                     resp->body.len, resp->content_type);
+    return rc;
+}
+
+/* The handler of route r, after the checks common to all. */
+static int dispatch(struct pm_ctx *ctx_p, enum route r, const struct pm_collection *c,
+                    const char *fid, struct pm_error *err)
+{
+    struct pm_ctx ctx = *ctx_p;
+    const struct pm_request *req = ctx.req;
     if (r == R_ITEMS) {
         /* The parameters are checked before a 304, so a bad request is never "not
          * modified". */
