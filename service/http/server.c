@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define MAX_ARGS 64
 
@@ -113,6 +114,101 @@ static void stream_free(void *cls)
     free(s);
 }
 
+/* --- gzip (RFC 9110 8.4.1.3) for clients that accept it ------------------------------ */
+
+static int accepts_gzip(struct MHD_Connection *conn)
+{
+    const char *ae =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    /* "gzip" listed and not refused with q=0 (a rare form, read conservatively). */
+    return ae && strstr(ae, "gzip") && !strstr(ae, "gzip;q=0");
+}
+
+static int compressible(const char *type)
+{
+    return type && (strstr(type, "json") || strstr(type, "html") || strstr(type, "javascript") ||
+                    strstr(type, "css") || strstr(type, "text/"));
+}
+
+/* Compress body into out as one gzip member. 0, or -1 (then send it as it is). */
+static int gzip_all(const char *body, size_t len, struct pm_strbuf *out)
+{
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return -1;
+    uLong bound = deflateBound(&z, (uLong)len);
+    pm_strbuf_reset(out);
+    pm_strbuf_append(out, "", 0);
+    char *buf = pm_malloc(bound);
+    z.next_in = (Bytef *)(uintptr_t)body;
+    z.avail_in = (uInt)len;
+    z.next_out = (Bytef *)buf;
+    z.avail_out = (uInt)bound;
+    int rc = deflate(&z, Z_FINISH);
+    if (rc == Z_STREAM_END)
+        pm_strbuf_append(out, buf, bound - z.avail_out);
+    deflateEnd(&z);
+    free(buf);
+    return rc == Z_STREAM_END ? 0 : -1;
+}
+
+/* A stream compressed as it is read: inner bytes in, gzip bytes out. */
+struct gzip_stream {
+    struct pm_stream inner;
+    z_stream z;
+    char in[32 * 1024];
+    int inner_done;
+    int finished;
+};
+
+static ssize_t gzip_read(void *ctx, char *out, size_t max)
+{
+    struct gzip_stream *g = ctx;
+    g->z.next_out = (Bytef *)out;
+    g->z.avail_out = (uInt)max;
+    while (g->z.avail_out == max && !g->finished) {
+        if (g->z.avail_in == 0 && !g->inner_done) {
+            ssize_t n = g->inner.read(g->inner.ctx, g->in, sizeof g->in);
+            if (n < 0)
+                return -1;
+            if (n == 0)
+                g->inner_done = 1;
+            g->z.next_in = (Bytef *)g->in;
+            g->z.avail_in = (uInt)n;
+        }
+        int rc = deflate(&g->z, g->inner_done ? Z_FINISH : Z_NO_FLUSH);
+        if (rc == Z_STREAM_END)
+            g->finished = 1;
+        else if (rc != Z_OK && rc != Z_BUF_ERROR)
+            return -1;
+    }
+    return (ssize_t)(max - g->z.avail_out);
+}
+
+static void gzip_free(void *ctx)
+{
+    struct gzip_stream *g = ctx;
+    g->inner.free(g->inner.ctx);
+    deflateEnd(&g->z);
+    free(g);
+}
+
+/* Wrap s so that it is read compressed. On failure s is left as it was and 0 returned. */
+static int gzip_wrap(struct pm_stream *s)
+{
+    struct gzip_stream *g = pm_calloc(1, sizeof *g);
+    if (deflateInit2(&g->z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        free(g);
+        return 0;
+    }
+    g->inner = *s;
+    s->read = gzip_read;
+    s->free = gzip_free;
+    s->ctx = g;
+    return 1;
+}
+
 /* The JSON error body for err. */
 static void render_error(struct pm_response *resp, const struct pm_error *err,
                          const struct req_state *rs)
@@ -152,7 +248,7 @@ static void add_common_headers(struct pm_http *h, struct MHD_Response *r,
         MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, resp->location);
     if (resp->status == 503)
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "1");
-    MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept, Accept-Encoding");
     /* HTML loads scripts only from this server; data is text, never markup (the pages escape
      * it), and this keeps an escaping slip from running anything. Inline styles are allowed
      * for the pages' own CSS; map tiles only from OpenStreetMap, when the user asks. */
@@ -245,6 +341,23 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
     if (rc)
         render_error(&resp, &err, rs);
 
+    /* Compress what is worth it for clients that take gzip. */
+    int gzipped = 0;
+    if (resp.status == 200 && compressible(resp.content_type) && accepts_gzip(conn)) {
+        if (resp.stream.read) {
+            gzipped = gzip_wrap(&resp.stream);
+        } else if (resp.body.len >= 1024) {
+            struct pm_strbuf z;
+            pm_strbuf_init(&z);
+            if (gzip_all(resp.body.data, resp.body.len, &z) == 0) {
+                pm_strbuf_fini(&resp.body);
+                resp.body = z;
+                gzipped = 1;
+            } else {
+                pm_strbuf_fini(&z);
+            }
+        }
+    }
     struct MHD_Response *r;
     if (resp.stream.read) {
         struct pm_stream *s = pm_malloc(sizeof *s);
@@ -263,6 +376,8 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
         r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     }
     add_common_headers(h, r, &resp, conn);
+    if (gzipped)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
     rs->status = resp.status;
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)resp.status, r);
     MHD_destroy_response(r);
