@@ -54,7 +54,11 @@ int th_server_start(struct th_server *s, const char *db, unsigned sessions, unsi
         fprintf(stderr, "cannot open %s: %s\n", db, err.message);
         return -1;
     }
-    struct pm_api_config cfg = {.base_url = NULL, .fallback_base_url = NULL, .viewer_dir = NULL};
+    /* As `partnermap serve` runs by default: with the response cache. */
+    struct pm_api_config cfg = {.base_url = NULL,
+                                .fallback_base_url = NULL,
+                                .viewer_dir = NULL,
+                                .cache_bytes = (size_t)8 << 20};
     s->api = pm_api_new(s->store, &cfg);
     struct pm_http_config hcfg = {
         .bind = "127.0.0.1", .port = 0, .threads = threads, .cors_origin = "*"};
