@@ -16,10 +16,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The request's query string with offset set to `offset` and f to `f` (NULL: left out),
- * every other parameter kept in its order, each re-encoded. */
-static char *items_href(struct pm_ctx *ctx, const struct pm_collection *c, long offset,
-                        const char *f)
+/* The page links of an items request. They are written after the features, because the
+ * next and previous pages are known only then: with the default order (by id) paging is by
+ * key — next is after=<the last id>, prev is before=<the first id> — so a deep page costs what
+ * the first does; with sortby, q or near it is by offset. */
+struct paging {
+    char *base; /* the items URL with every parameter but offset, after, before and f */
+    char sep;   /* '?' or '&': what comes before the next parameter */
+    int html;   /* the page is HTML (links keep f=html; otherwise f=json) */
+    int keyset; /* paging by key */
+    long limit, offset;
+    int from_start;    /* this page starts at the first feature */
+    char *self_paging; /* the request's own paging parameter ("offset=20", "after=x"), or NULL */
+    char *title;       /* the collection's title, for the collection link */
+    char *collection_href;
+};
+
+static void paging_init(struct paging *pg, struct pm_ctx *ctx, const struct pm_collection *c,
+                        const struct pm_items_params *p)
 {
     struct pm_strbuf b;
     pm_strbuf_init(&b);
@@ -29,7 +43,8 @@ static char *items_href(struct pm_ctx *ctx, const struct pm_collection *c, long 
     char sep = '?';
     for (size_t i = 0; i < ctx->req->n_args; i++) {
         const struct pm_kv *kv = &ctx->req->args[i];
-        if (!strcmp(kv->key, "offset") || !strcmp(kv->key, "f"))
+        if (!strcmp(kv->key, "offset") || !strcmp(kv->key, "f") || !strcmp(kv->key, "after") ||
+            !strcmp(kv->key, "before"))
             continue;
         pm_strbuf_append_char(&b, sep);
         pm_strbuf_append_urlenc(&b, kv->key);
@@ -37,12 +52,50 @@ static char *items_href(struct pm_ctx *ctx, const struct pm_collection *c, long 
         pm_strbuf_append_urlenc(&b, kv->value);
         sep = '&';
     }
-    if (offset > 0) {
-        pm_strbuf_appendf(&b, "%coffset=%ld", sep, offset);
+    memset(pg, 0, sizeof *pg);
+    pg->base = pm_strbuf_take(&b);
+    pg->sep = sep;
+    pg->html = ctx->format == PM_FORMAT_HTML;
+    pg->keyset = !p->n_sort && !p->q && !p->has_near;
+    pg->limit = p->limit;
+    pg->offset = p->offset;
+    struct pm_strbuf own;
+    pm_strbuf_init(&own);
+    if (p->after) {
+        pm_strbuf_append_str(&own, "after=");
+        pm_strbuf_append_urlenc(&own, p->after);
+    } else if (p->before) {
+        pm_strbuf_append_str(&own, "before=");
+        pm_strbuf_append_urlenc(&own, p->before);
+    }
+    if (p->offset > 0)
+        pm_strbuf_appendf(&own, "%soffset=%ld", own.len ? "&" : "", p->offset);
+    pg->self_paging = own.len ? pm_strbuf_take(&own) : NULL;
+    pm_strbuf_fini(&own);
+    pg->title = pm_strdup(c->title);
+    pg->collection_href = pm_asprintf("%s/collections/%s", ctx->base_url, c->id);
+}
+
+static void paging_fini(struct paging *pg)
+{
+    free(pg->base);
+    free(pg->self_paging);
+    free(pg->title);
+    free(pg->collection_href);
+}
+
+/* base + paging (already encoded, or NULL) + f. Caller frees. */
+static char *page_href(const struct paging *pg, const char *paging, const char *f)
+{
+    char sep = pg->sep;
+    struct pm_strbuf b;
+    pm_strbuf_init(&b);
+    pm_strbuf_append_str(&b, pg->base);
+    if (paging) {
+        pm_strbuf_appendf(&b, "%c%s", sep, paging);
         sep = '&';
     }
-    if (f)
-        pm_strbuf_appendf(&b, "%cf=%s", sep, f);
+    pm_strbuf_appendf(&b, "%cf=%s", sep, f);
     return pm_strbuf_take(&b);
 }
 
@@ -59,26 +112,45 @@ static void add_link(struct page_links *pl, const char *rel, const char *type, c
     pl->links[pl->n++] = (struct pm_link){.rel = rel, .type = type, .title = title, .href = href};
 }
 
-static void page_links_build(struct page_links *pl, struct pm_ctx *ctx,
-                             const struct pm_collection *c, const struct pm_items_params *p,
-                             long long matched)
+/* The links of a page that returned `returned` features from first_id to last_id, with
+ * more after it or not. */
+static void page_links_build(struct page_links *pl, const struct paging *pg, long returned,
+                             const char *first_id, const char *last_id, int more)
 {
-    int html = ctx->format == PM_FORMAT_HTML;
+    const char *f = pg->html ? "html" : "json", *other = pg->html ? "json" : "html";
+    const char *type = pg->html ? PM_TYPE_HTML : PM_TYPE_GEOJSON;
     pl->n = 0;
-    add_link(pl, "self", html ? PM_TYPE_HTML : PM_TYPE_GEOJSON, "this page",
-             items_href(ctx, c, p->offset, html ? "html" : "json"));
-    add_link(pl, "alternate", html ? PM_TYPE_GEOJSON : PM_TYPE_HTML,
-             html ? "this page as GeoJSON" : "this page as HTML",
-             items_href(ctx, c, p->offset, html ? "json" : "html"));
-    if (p->offset + p->limit < matched)
-        add_link(pl, "next", html ? PM_TYPE_HTML : PM_TYPE_GEOJSON, "next page",
-                 items_href(ctx, c, p->offset + p->limit, html ? "html" : "json"));
-    if (p->offset > 0)
-        add_link(pl, "prev", html ? PM_TYPE_HTML : PM_TYPE_GEOJSON, "previous page",
-                 items_href(ctx, c, p->offset > p->limit ? p->offset - p->limit : 0,
-                            html ? "html" : "json"));
-    add_link(pl, "collection", PM_TYPE_JSON, c->title,
-             pm_asprintf("%s/collections/%s", ctx->base_url, c->id));
+    add_link(pl, "self", type, "this page", page_href(pg, pg->self_paging, f));
+    add_link(pl, "alternate", pg->html ? PM_TYPE_GEOJSON : PM_TYPE_HTML,
+             pg->html ? "this page as GeoJSON" : "this page as HTML",
+             page_href(pg, pg->self_paging, other));
+    struct pm_strbuf paging;
+    pm_strbuf_init(&paging);
+    if (more && returned > 0) {
+        if (pg->keyset) {
+            pm_strbuf_append_str(&paging, "after=");
+            pm_strbuf_append_urlenc(&paging, last_id);
+        } else {
+            pm_strbuf_appendf(&paging, "offset=%ld", pg->offset + pg->limit);
+        }
+        add_link(pl, "next", type, "next page", page_href(pg, paging.data, f));
+    }
+    pm_strbuf_reset(&paging);
+    if (!pg->from_start) {
+        if (pg->keyset && returned > 0) {
+            pm_strbuf_append_str(&paging, "before=");
+            pm_strbuf_append_urlenc(&paging, first_id);
+            add_link(pl, "prev", type, "previous page", page_href(pg, paging.data, f));
+        } else if (!pg->keyset && pg->offset > 0) {
+            long prev = pg->offset > pg->limit ? pg->offset - pg->limit : 0;
+            if (prev > 0)
+                pm_strbuf_appendf(&paging, "offset=%ld", prev);
+            add_link(pl, "prev", type, "previous page",
+                     page_href(pg, prev > 0 ? paging.data : NULL, f));
+        }
+    }
+    pm_strbuf_fini(&paging);
+    add_link(pl, "collection", PM_TYPE_JSON, pg->title, pm_strdup(pg->collection_href));
 }
 
 static void page_links_fini(struct page_links *pl)
@@ -105,7 +177,8 @@ struct items_stream {
     enum { S_BEGIN, S_ROWS, S_DONE } state;
     long returned;
     long long matched;
-    struct page_links links;
+    struct paging paging;
+    char *first_id, *last_id; /* of the features written so far */
     struct pm_feature_opts opts;
     size_t properties[PM_PROPERTIES_MAX];
     char request_id[32];
@@ -118,7 +191,9 @@ static void items_stream_free(void *ctx)
     pm_store_release(s->store, s->session);
     pm_strbuf_fini(&s->buf);
     pm_strbuf_fini(&s->copy);
-    page_links_fini(&s->links);
+    paging_fini(&s->paging);
+    free(s->first_id);
+    free(s->last_id);
     pm_api_release_ref(s->api, s->ref);
     free(s);
 }
@@ -140,13 +215,21 @@ static int items_stream_produce(struct items_stream *s)
                    s->request_id, err.message);
             return -1;
         }
-        if (rc == 1) {
+        /* The store gives one row more than the page: it only says a next page exists. */
+        if (rc == 1 && s->returned < s->paging.limit) {
             if (s->returned++)
                 pm_strbuf_append_char(&s->buf, ',');
             pm_geojson_feature_opts(&s->buf, s->collection, &row, s->base_url, &s->opts);
+            if (!s->first_id)
+                s->first_id = pm_strdup(row.id);
+            free(s->last_id);
+            s->last_id = pm_strdup(row.id);
             return 0;
         }
-        pm_geojson_collection_end(&s->buf, s->returned, s->matched, s->links.links, s->links.n);
+        struct page_links pl;
+        page_links_build(&pl, &s->paging, s->returned, s->first_id, s->last_id, rc == 1);
+        pm_geojson_collection_end(&s->buf, s->returned, s->matched, pl.links, pl.n);
+        page_links_fini(&pl);
         s->state = S_DONE;
         /* Give the session back as soon as the last row is read, not when the client has
          * received the last byte. */
@@ -211,16 +294,53 @@ static void append_value_html(struct pm_strbuf *b, const struct pm_value *v)
 }
 
 /* The HTML page of a page of items: a table of properties with paging links. */
-static int items_html(struct pm_ctx *ctx, const struct pm_collection *c, struct pm_session *session,
-                      struct pm_cursor *cur, const struct page_links *pl, long long matched,
-                      struct pm_error *err)
+static int items_html(struct pm_ctx *ctx, const struct pm_collection *c, struct pm_cursor *cur,
+                      const struct paging *pg, long long matched, struct pm_error *err)
 {
     struct pm_strbuf *b = &ctx->resp->body;
+    struct pm_strbuf rows;
     struct pm_feature_row row;
     struct pm_store *st = ctx->store;
+    char *first_id = NULL, *last_id = NULL;
     int rc;
     long returned = 0;
-    (void)session;
+
+    /* The rows first: the page links depend on them. */
+    pm_strbuf_init(&rows);
+    while ((rc = pm_cursor_next(st, cur, &row, err)) == 1 && returned < pg->limit) {
+        pm_strbuf_append_str(&rows, "<tr><td><a href=\"");
+        pm_strbuf_append_html(&rows, ctx->base_url);
+        pm_strbuf_append_str(&rows, "/collections/");
+        pm_strbuf_append_html(&rows, c->id);
+        pm_strbuf_append_str(&rows, "/items/");
+        pm_strbuf_append_urlenc(&rows, row.id);
+        pm_strbuf_append_str(&rows, "?f=html\">");
+        pm_strbuf_append_html(&rows, row.id);
+        pm_strbuf_append_str(&rows, "</a></td>");
+        for (size_t i = 0; i < c->n_props; i++) {
+            pm_strbuf_append_str(&rows, "<td>");
+            append_value_html(&rows, &row.values[i]);
+            pm_strbuf_append_str(&rows, "</td>");
+        }
+        pm_strbuf_append_str(&rows, "</tr>\n");
+        if (!first_id)
+            first_id = pm_strdup(row.id);
+        free(last_id);
+        last_id = pm_strdup(row.id);
+        returned++;
+    }
+    if (rc < 0) {
+        pm_strbuf_fini(&rows);
+        free(first_id);
+        free(last_id);
+        return -1;
+    }
+    struct page_links links;
+    const struct page_links *pl = &links;
+    page_links_build(&links, pg, returned, first_id, last_id, rc == 1);
+    free(first_id);
+    free(last_id);
+
     /* The page's GeoJSON (its alternate link) on a small map with the viewer's offline
      * basemap; all scripts and styles come from /viewer/, none from elsewhere. */
     struct pm_strbuf head;
@@ -270,27 +390,14 @@ static int items_html(struct pm_ctx *ctx, const struct pm_collection *c, struct 
         pm_strbuf_append_str(b, "</th>");
     }
     pm_strbuf_append_str(b, "</tr></thead>\n<tbody>\n");
-    while ((rc = pm_cursor_next(st, cur, &row, err)) == 1) {
-        char *href = pm_asprintf("%s/collections/%s/items/", ctx->base_url, c->id);
-        pm_strbuf_append_str(b, "<tr><td><a href=\"");
-        pm_strbuf_append_html(b, href);
-        pm_strbuf_append_urlenc(b, row.id);
-        pm_strbuf_append_str(b, "?f=html\">");
-        pm_strbuf_append_html(b, row.id);
-        pm_strbuf_append_str(b, "</a></td>");
-        free(href);
-        for (size_t i = 0; i < c->n_props; i++) {
-            const struct pm_value *v = &row.values[i];
-            pm_strbuf_append_str(b, "<td>");
-            append_value_html(b, v);
-            pm_strbuf_append_str(b, "</td>");
-        }
-        pm_strbuf_append_str(b, "</tr>\n");
-        returned++;
-    }
-    if (rc < 0)
-        return -1;
-    pm_strbuf_appendf(b, "</tbody>\n</table>\n<p>%ld of %lld features</p>\n", returned, matched);
+    pm_strbuf_append(b, rows.data ? rows.data : "", rows.len);
+    pm_strbuf_fini(&rows);
+    if (matched >= 0)
+        pm_strbuf_appendf(b, "</tbody>\n</table>\n<p>%ld of %lld features</p>\n", returned,
+                          matched);
+    else
+        pm_strbuf_appendf(b, "</tbody>\n</table>\n<p>%ld features</p>\n", returned);
+    page_links_fini(&links);
     pm_html_end(ctx, b);
     ctx->resp->status = 200;
     ctx->resp->content_type = PM_TYPE_HTML;
@@ -304,18 +411,20 @@ int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c,
     struct pm_session *session = NULL;
     struct pm_cursor *cur = NULL;
     long long matched;
-    struct page_links pl = {.n = 0};
 
     if (pm_store_borrow(st, &session, err))
         return -1;
-    if (pm_store_items(st, session, c, p, &cur, &matched, err)) {
+    int from_start;
+    if (pm_store_items(st, session, c, p, &cur, &matched, &from_start, err)) {
         pm_store_release(st, session);
         return -1;
     }
-    page_links_build(&pl, ctx, c, p, matched);
+    struct paging pg;
+    paging_init(&pg, ctx, c, p);
+    pg.from_start = from_start;
     if (ctx->format == PM_FORMAT_HTML) {
-        int rc = items_html(ctx, c, session, cur, &pl, matched, err);
-        page_links_fini(&pl);
+        int rc = items_html(ctx, c, cur, &pg, matched, err);
+        paging_fini(&pg);
         pm_cursor_close(st, cur);
         pm_store_release(st, session);
         return rc;
@@ -329,7 +438,7 @@ int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c,
     s->cursor = cur;
     s->collection = c;
     s->matched = matched;
-    s->links = pl;
+    s->paging = pg;
     s->opts.skip_geometry = p->skip_geometry;
     if (p->has_properties) {
         memcpy(s->properties, p->properties, p->n_properties * sizeof p->properties[0]);

@@ -9,10 +9,10 @@
 
 #include <string.h>
 
-static const char *const generic_items[] = {"f",        "limit",      "offset",       "bbox",
-                                            "datetime", "filter",     "filter-lang",  "filter-crs",
-                                            "sortby",   "properties", "skipGeometry", "near",
-                                            "radius",   "q",          "geometry"};
+static const char *const generic_items[] = {
+    "f",           "limit",      "offset",   "bbox",       "datetime",     "filter",
+    "filter-lang", "filter-crs", "sortby",   "properties", "skipGeometry", "near",
+    "radius",      "q",          "geometry", "after",      "before"};
 #define N_GENERIC (sizeof generic_items / sizeof generic_items[0])
 
 int pm_format_parse(const char *s, enum pm_format *out, struct pm_error *err)
@@ -335,6 +335,16 @@ int pm_items_params_parse(const struct pm_kv *args, size_t n_args, const struct 
                 goto fail;
             }
             out->q = v;
+        } else if (!strcmp(k, "after") || !strcmp(k, "before")) {
+            if (!*v || strlen(v) > 200) {
+                pm_error_set(err, 400, "InvalidParameterValue",
+                             "%s: expected a feature id (as in the next and prev links)", k);
+                goto fail;
+            }
+            if (k[0] == 'a')
+                out->after = v;
+            else
+                out->before = v;
         } else if (!strcmp(k, "geometry")) {
             if (!strcmp(v, "geodesic")) {
                 out->geometry = PM_GEOMETRY_GEODESIC;
@@ -378,6 +388,17 @@ int pm_items_params_parse(const struct pm_kv *args, size_t n_args, const struct 
             goto fail;
         }
         out->has_radius = 1;
+    }
+    /* Paging by key follows the order of ids: not with another order, nor both ways. */
+    if ((out->after || out->before) && (out->n_sort || out->q || out->has_near)) {
+        pm_error_set(err, 400, "InvalidParameterValue",
+                     "%s: pages by feature id, so not with sortby, q or near (use offset)",
+                     out->after ? "after" : "before");
+        goto fail;
+    }
+    if (out->after && out->before) {
+        pm_error_set(err, 400, "InvalidParameterValue", "after and before: give one of them");
+        goto fail;
     }
     if (filter_lang && !filter) {
         pm_error_set(err, 400, "InvalidParameterValue", "filter-lang: given without filter");

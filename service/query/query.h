@@ -108,7 +108,9 @@ struct pm_items_params {
     double near[2];
     int has_radius; /* radius= metres: only within it; without it the limit nearest */
     double radius_m;
-    const char *q;                  /* q=: a name search, or NULL */
+    const char *q;      /* q=: a name search, or NULL */
+    const char *after;  /* after=<id>: the page after this feature (paging by key), or NULL */
+    const char *before; /* before=<id>: the page before this feature, or NULL */
     enum pm_geometry_mode geometry; /* geometry=straight|geodesic */
 };
 

@@ -69,9 +69,9 @@ void pm_store_release(struct pm_store *st, struct pm_session *s)
 
 int pm_store_items(struct pm_store *st, struct pm_session *s, const struct pm_collection *c,
                    const struct pm_items_params *p, struct pm_cursor **out, long long *matched,
-                   struct pm_error *err)
+                   int *from_start, struct pm_error *err)
 {
-    return st->ops->items_open(s, c, p, out, matched, err);
+    return st->ops->items_open(s, c, p, out, matched, from_start, err);
 }
 
 int pm_store_feature(struct pm_store *st, struct pm_session *s, const struct pm_collection *c,

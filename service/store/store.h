@@ -58,7 +58,8 @@ struct pm_collection {
     struct pm_items_spec spec; /* filter_names and prop_names, for pm_items_params_parse */
     struct pm_feature_link *links;
     size_t n_links;
-    int has_search; /* q= is answered (a name index exists) */
+    int has_search;       /* q= is answered (a name index exists) */
+    long long n_features; /* all the features, counted once at open */
 };
 
 struct pm_catalog {
@@ -118,6 +119,9 @@ struct pm_summary {
 
 void pm_summary_fini(struct pm_summary *s);
 
+/* A filtered query counts its matches up to this many; past it numberMatched is left out. */
+#define PM_COUNT_MAX 100000
+
 struct pm_store;
 struct pm_session;
 struct pm_cursor;
@@ -127,7 +131,7 @@ struct pm_store_ops {
     void (*session_release)(struct pm_session *s);
     int (*items_open)(struct pm_session *s, const struct pm_collection *c,
                       const struct pm_items_params *p, struct pm_cursor **out, long long *matched,
-                      struct pm_error *err);
+                      int *from_start, struct pm_error *err);
     int (*summarize)(struct pm_session *s, const struct pm_collection *c,
                      const struct pm_items_params *p, const struct pm_summary_request *req,
                      struct pm_summary *out, struct pm_error *err);
@@ -147,15 +151,19 @@ struct pm_store {
 int pm_store_borrow(struct pm_store *st, struct pm_session **out, struct pm_error *err);
 /* Give a session back. Accepts NULL. */
 void pm_store_release(struct pm_store *st, struct pm_session *s);
-/* Open a cursor over the page p->offset .. p->offset + p->limit of an items query, and
- * count the features it matches (numberMatched). The order is p's sortby, else by distance
- * for near=, else by best name match for q=, else by id; ties are broken by id, so pages
- * neither repeat nor skip. Geometry is densified along the geodesic when p asks. The cursor
- * must be closed before its session is released. 0, or -1 with err (400 for a filter that
- * does not fit the collection). */
+/* Open a cursor over the page of an items query — from p->offset, or after p->after, or
+ * ending just before p->before — that yields up to p->limit + 1 rows: the one more only tells
+ * the caller that a next page exists. *matched is the number of features the query matches
+ * (numberMatched), or -1 when that would cost more than the page itself (more than
+ * PM_COUNT_MAX matches of a filtered query: OGC 17-069r4 allows leaving it out).
+ * *from_start says whether the page begins at the first matching feature. The order is p's
+ * sortby, else by distance for near=, else by best name match for q=, else by id; ties are broken
+ * by id, so pages neither repeat nor skip. Geometry is densified along the geodesic when p asks.
+ * The cursor must be closed before its session is released. 0, or -1 with err (400 for a filter
+ * that does not fit the collection). */
 int pm_store_items(struct pm_store *st, struct pm_session *s, const struct pm_collection *c,
                    const struct pm_items_params *p, struct pm_cursor **out, long long *matched,
-                   struct pm_error *err);
+                   int *from_start, struct pm_error *err);
 /* Count the features an items query matches (limit, offset and near ignored), grouped as
  * req says, ordered by key. The caller finishes out with pm_summary_fini. 0 or -1. */
 int pm_store_summarize(struct pm_store *st, struct pm_session *s, const struct pm_collection *c,

@@ -522,8 +522,9 @@ static void items_paging(void **state)
     assert_int_equal(m, 7);
     assert_int_equal(n, 3);
     json_t *links = json_object_get(doc, "links");
+    /* Paging by key: the next page is the one after the last id of this one. */
     assert_string_equal(link_href(links, "next", NULL),
-                        BASE "/collections/cities/items?limit=3&offset=3&f=json");
+                        BASE "/collections/cities/items?limit=3&after=cn-shanghai&f=json");
     assert_null(link_href(links, "prev", NULL));
     json_decref(doc);
 
@@ -534,10 +535,30 @@ static void items_paging(void **state)
     links = json_object_get(doc, "links");
     assert_null(link_href(links, "next", NULL));
     assert_string_equal(link_href(links, "prev", NULL),
-                        BASE "/collections/cities/items?limit=3&offset=3&f=json");
+                        BASE "/collections/cities/items?limit=3&before=jp-yokohama&f=json");
     assert_string_equal(json_string_value(json_object_get(
                             json_array_get(json_object_get(doc, "features"), 0), "id")),
                         "jp-yokohama");
+    json_decref(doc);
+
+    /* The page before jp-yokohama, and the one before that, which starts at the first. */
+    struct pm_kv back[] = {{"limit", "3"}, {"before", "jp-yokohama"}};
+    items_counts("/collections/cities/items", back, 2, &m, &n, &doc);
+    assert_int_equal(n, 3);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(doc, "features"), 0), "id")),
+                        "cn-weihai");
+    links = json_object_get(doc, "links");
+    assert_string_equal(link_href(links, "prev", NULL),
+                        BASE "/collections/cities/items?limit=3&before=cn-weihai&f=json");
+    assert_string_equal(link_href(links, "next", NULL),
+                        BASE "/collections/cities/items?limit=3&after=jp-kitakyushu&f=json");
+    json_decref(doc);
+    struct pm_kv front[] = {{"limit", "3"}, {"before", "cn-weihai"}};
+    items_counts("/collections/cities/items", front, 2, &m, &n, &doc);
+    assert_int_equal(n, 3);
+    links = json_object_get(doc, "links");
+    assert_null(link_href(links, "prev", NULL));
     json_decref(doc);
 
     struct pm_kv beyond[] = {{"offset", "100"}};

@@ -297,6 +297,15 @@ static int read_catalog(sqlite3 *db, const char *path, struct pm_catalog *cat, s
             goto sql_error;
         sqlite3_finalize(st);
         st = NULL;
+        /* numberMatched of the whole collection, once, not on every request. */
+        char *count_sql = pm_asprintf("SELECT count(*) FROM %s", c->view);
+        rc = sqlite3_prepare_v2(db, count_sql, -1, &st, NULL);
+        free(count_sql);
+        if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+            goto sql_error;
+        c->n_features = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        st = NULL;
         /* q= is answered where the load built a name index for the base table. */
         if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE name = 'fts_' || ?", -1, &st,
                                NULL) != SQLITE_OK)

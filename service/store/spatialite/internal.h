@@ -51,7 +51,7 @@ int pm_sl_db_error(struct pm_error *err, sqlite3 *db, const char *what);
 /* The items operations of the store (items.c). */
 int pm_sl_items_open(struct pm_session *s, const struct pm_collection *c,
                      const struct pm_items_params *p, struct pm_cursor **out, long long *matched,
-                     struct pm_error *err);
+                     int *from_start, struct pm_error *err);
 int pm_sl_summarize(struct pm_session *s, const struct pm_collection *c,
                     const struct pm_items_params *p, const struct pm_summary_request *req,
                     struct pm_summary *out, struct pm_error *err);

@@ -316,7 +316,9 @@ static int count_matches(struct pm_session *s, const struct pm_collection *c,
 {
     struct pm_strbuf sql;
     pm_strbuf_init(&sql);
-    pm_strbuf_appendf(&sql, "SELECT count(*) FROM %s%s%s", c->view, where->data, extra);
+    /* Counted up to one past the cap: a larger count costs more than any page. */
+    pm_strbuf_appendf(&sql, "SELECT count(*) FROM (SELECT 1 FROM %s%s%s LIMIT %d)", c->view,
+                      where->data, extra, PM_COUNT_MAX + 1);
     sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql.data, err);
     pm_strbuf_fini(&sql);
     if (!stmt)
@@ -462,7 +464,7 @@ static int near_open(struct pm_session *s, const struct pm_collection *c,
         long long total;
         if (count_matches(s, c, where, b, " AND _geom IS NOT NULL", &total, err))
             return -1;
-        long long k = p->offset + p->limit < total ? p->offset + p->limit : total;
+        long long k = p->offset + p->limit + 1 < total ? p->offset + p->limit + 1 : total;
         double radius = 50e3;
         for (;;) {
             if (near_candidates(s, c, where, b, p->near, radius, &hits, &n, err))
@@ -478,7 +480,7 @@ static int near_open(struct pm_session *s, const struct pm_collection *c,
         qsort(hits, n, sizeof *hits, hit_order);
     /* Keep only the page. */
     size_t from = (size_t)p->offset < n ? (size_t)p->offset : n;
-    size_t to = from + (size_t)p->limit < n ? from + (size_t)p->limit : n;
+    size_t to = from + (size_t)p->limit + 1 < n ? from + (size_t)p->limit + 1 : n;
     struct near_hit *page = pm_calloc(to - from ? to - from : 1, sizeof *page);
     for (size_t i = 0; i < n; i++) {
         if (i >= from && i < to) {
@@ -506,9 +508,55 @@ static int near_open(struct pm_session *s, const struct pm_collection *c,
     return 0;
 }
 
+/* Does the query narrow the collection at all? */
+static int has_conditions(const struct pm_items_params *p)
+{
+    return p->has_bbox || p->has_datetime || p->n_filters || p->filter || p->q;
+}
+
+/* The id a page must start at to end just before p->before: limit features back from it
+ * (NULL when fewer lie before it), and whether any feature lies before that start. */
+static int page_start_before(struct pm_session *s, const struct pm_collection *c,
+                             const struct pm_strbuf *where, const struct pm_sl_binds *b,
+                             const struct pm_items_params *p, char **start, int *more_before,
+                             struct pm_error *err)
+{
+    struct pm_strbuf sql;
+    struct pm_sl_binds all = {0};
+    pm_strbuf_init(&sql);
+    pm_strbuf_appendf(&sql, "SELECT id FROM %s%s AND id < ? ORDER BY id DESC LIMIT 2 OFFSET ?",
+                      c->view, where->data);
+    pm_sl_binds_append(&all, b);
+    pm_sl_bind_text(&all, p->before);
+    pm_sl_bind_int(&all, p->limit - 1);
+    sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql.data, err);
+    pm_strbuf_fini(&sql);
+    *start = NULL;
+    *more_before = 0;
+    int rc = -1;
+    if (stmt && pm_sl_binds_apply(stmt, &all, 1) == 0) {
+        int step = pm_sl_step(s, stmt);
+        if (step == SQLITE_ROW) {
+            *start = pm_strdup((const char *)sqlite3_column_text(stmt, 0));
+            step = pm_sl_step(s, stmt);
+            *more_before = step == SQLITE_ROW;
+        }
+        if (step == SQLITE_ROW || step == SQLITE_DONE)
+            rc = 0;
+        else
+            pm_sl_db_error(err, s->db, "page start");
+    }
+    if (stmt) {
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+    }
+    pm_sl_binds_fini(&all);
+    return rc;
+}
+
 int pm_sl_items_open(struct pm_session *s, const struct pm_collection *c,
                      const struct pm_items_params *p, struct pm_cursor **out, long long *matched,
-                     struct pm_error *err)
+                     int *from_start, struct pm_error *err)
 {
     struct pm_strbuf where, sql;
     struct pm_sl_binds b = {0};
@@ -516,6 +564,7 @@ int pm_sl_items_open(struct pm_session *s, const struct pm_collection *c,
     pm_strbuf_init(&where);
     pm_strbuf_init(&sql);
     *out = NULL;
+    *from_start = !p->after && !p->before && p->offset == 0;
     if (p->has_near && p->n_sort) {
         pm_error_set(err, 400, "InvalidParameterValue",
                      "sortby: not with near=, whose results are ordered by distance");
@@ -527,17 +576,42 @@ int pm_sl_items_open(struct pm_session *s, const struct pm_collection *c,
         rc = near_open(s, c, p, &where, &b, out, matched, err);
         goto done;
     }
-    if (count_matches(s, c, &where, &b, "", matched, err))
-        goto done;
+    if (!has_conditions(p)) {
+        *matched = c->n_features;
+    } else {
+        if (count_matches(s, c, &where, &b, "", matched, err))
+            goto done;
+        if (*matched > PM_COUNT_MAX)
+            *matched = -1;
+    }
     select_columns(&sql, c);
     pm_strbuf_append(&sql, where.data, where.len);
+    /* Paging by key: the page after a feature, or the one that ends just before it. */
+    if (p->after) {
+        pm_strbuf_append_str(&sql, " AND id > ?");
+        pm_sl_bind_text(&b, p->after);
+    } else if (p->before) {
+        char *start = NULL;
+        int more_before;
+        if (page_start_before(s, c, &where, &b, p, &start, &more_before, err))
+            goto done;
+        *from_start = !more_before;
+        /* From that id on, a page and one more: the page ends just before p->before, and
+         * the one more says a next page exists. When fewer than a page lie before it, the
+         * page before is the first page. */
+        if (start) {
+            pm_strbuf_append_str(&sql, " AND id >= ?");
+            pm_sl_bind_text(&b, start);
+            free(start);
+        }
+    }
     order_by(&sql, &b, c, p);
     pm_strbuf_append_str(&sql, " LIMIT ? OFFSET ?");
     sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql.data, err);
     if (!stmt)
         goto done;
     if (pm_sl_binds_apply(stmt, &b, 1) ||
-        sqlite3_bind_int64(stmt, (int)b.n + 1, p->limit) != SQLITE_OK ||
+        sqlite3_bind_int64(stmt, (int)b.n + 1, p->limit + 1) != SQLITE_OK ||
         sqlite3_bind_int64(stmt, (int)b.n + 2, p->offset) != SQLITE_OK) {
         sqlite3_reset(stmt);
         pm_sl_db_error(err, s->db, "bind");
