@@ -136,6 +136,18 @@ static json_t *components(void)
                                   "50 km; straight: as stored",
                                   "required", 0, "schema", "type", "string", "enum", "straight",
                                   "geodesic", "default", "straight"));
+    json_object_set_new(params, "after",
+                        json_pack("{s:s, s:s, s:s, s:b, s:{s:s}}", "name", "after", "in", "query",
+                                  "description",
+                                  "the page after this feature id (paging by key, in the default "
+                                  "order by id; the next links use it)",
+                                  "required", 0, "schema", "type", "string"));
+    json_object_set_new(params, "before",
+                        json_pack("{s:s, s:s, s:s, s:b, s:{s:s}}", "name", "before", "in", "query",
+                                  "description",
+                                  "the page that ends just before this feature id (the prev "
+                                  "links use it)",
+                                  "required", 0, "schema", "type", "string"));
     json_object_set_new(params, "featureId",
                         json_pack("{s:s, s:s, s:s, s:b, s:{s:s}}", "name", "featureId", "in",
                                   "path", "description", "the feature's id", "required", 1,
@@ -177,10 +189,10 @@ static void collection_paths(json_t *paths, const struct pm_collection *c)
             json_pack("[o]", param_ref("f")), responses("the collection", PM_TYPE_JSON, 1, 1));
 
     json_t *params = json_array();
-    static const char *const generic[] = {"f",        "limit",      "offset",       "bbox",
-                                          "datetime", "filter",     "filter-lang",  "filter-crs",
-                                          "sortby",   "properties", "skipGeometry", "near",
-                                          "radius",   "q",          "geometry"};
+    static const char *const generic[] = {
+        "f",           "limit",      "offset",   "bbox",       "datetime",     "filter",
+        "filter-lang", "filter-crs", "sortby",   "properties", "skipGeometry", "near",
+        "radius",      "q",          "geometry", "after",      "before"};
     for (size_t i = 0; i < sizeof generic / sizeof generic[0]; i++)
         json_array_append_new(params, param_ref(generic[i]));
     for (size_t i = 0; i < c->n_filters; i++)
