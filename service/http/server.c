@@ -75,13 +75,45 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
-static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key,
-                                    const char *value)
+/* What the request headers add up to, and whether one is malformed. */
+struct header_scan {
+    size_t bytes;
+    int bad; /* a NUL byte in a value, or white space in a name (RFC 9110 5.5, RFC 9112 5.1) */
+};
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   size_t key_size, const char *value, size_t value_size)
 {
     (void)kind;
-    size_t *total = cls;
-    *total += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
+    struct header_scan *hs = cls;
+    hs->bytes += key_size + value_size + 4; /* ": " and CRLF */
+    if (strlen(key) != key_size || (value && strlen(value) != value_size) || strpbrk(key, " \t"))
+        hs->bad = 1;
     return MHD_YES;
+}
+
+/* Percent-decoding of the path and the query (libmicrohttpd's unescape callback): as
+ * RFC 3986 says, except that %00 decodes to a byte that is never valid UTF-8, so a NUL can
+ * neither cut a path or a value short nor pass unnoticed: the UTF-8 check answers 400. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+    (void)cls;
+    (void)conn;
+    static const char hex[] = "0123456789abcdef";
+    char *in = s, *out = s;
+    while (*in) {
+        const char *h1, *h2;
+        if (in[0] == '%' && in[1] && in[2] && (h1 = strchr(hex, in[1] | 0x20)) != NULL &&
+            (h2 = strchr(hex, in[2] | 0x20)) != NULL) {
+            unsigned v = (unsigned)((h1 - hex) * 16 + (h2 - hex));
+            *out++ = (char)(v ? v : 0xff);
+            in += 3;
+        } else {
+            *out++ = *in++;
+        }
+    }
+    *out = '\0';
+    return (size_t)(out - s);
 }
 
 static enum pm_method method_of(const char *m)
@@ -278,7 +310,6 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_data_size, void **con_cls)
 {
-    (void)version;
     (void)upload_data;
     struct pm_http *h = cls;
     struct req_state *rs = *con_cls;
@@ -315,25 +346,37 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
         .request_id = rs->id,
     };
     int rc;
-    size_t header_bytes = 0;
-    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &header_bytes);
+    struct header_scan hs = {0, 0};
+    MHD_get_connection_values_n(conn, MHD_HEADER_KIND, scan_header, &hs);
+    size_t header_bytes = hs.bytes;
     size_t url_bytes = strlen(url);
     for (size_t i = 0; i < args.n; i++)
         url_bytes += strlen(args.kv[i].key) + strlen(args.kv[i].value) + 2;
     if (url_bytes > h->max_url_bytes)
         rc = pm_error_set(&err, 414, "URITooLong",
                           "the path and query string are longer than %u bytes", h->max_url_bytes);
+    else if (hs.bad)
+        rc = pm_error_set(&err, 400, "InvalidRequest",
+                          "a request header holds a NUL byte, or its name white space");
+    else if (strcmp(version, MHD_HTTP_VERSION_1_1) && strcmp(version, MHD_HTTP_VERSION_1_0))
+        rc = pm_error_set(&err, 400, "InvalidRequest",
+                          "the request line is malformed (a NUL byte in it?), or not HTTP/1.x");
+    else if (!strcmp(version, MHD_HTTP_VERSION_1_1) && !req.host)
+        rc = pm_error_set(&err, 400, "InvalidRequest",
+                          "an HTTP/1.1 request needs a Host header (RFC 9112 3.2)");
     else if (header_bytes > h->max_header_bytes)
         rc = pm_error_set(&err, 431, "RequestHeaderFieldsTooLarge",
                           "the request headers are larger than %u bytes", h->max_header_bytes);
     else if (!pm_utf8_valid(url, strlen(url)))
-        rc = pm_error_set(&err, 400, "InvalidRequest", "the path is not valid UTF-8");
+        rc = pm_error_set(&err, 400, "InvalidRequest",
+                          "the path is not valid UTF-8 after percent-decoding, or holds %%00");
     else if (args.overflow)
         rc = pm_error_set(&err, 400, "InvalidParameterValue", "more than %d query parameters",
                           MAX_ARGS);
     else if (args.bad_utf8)
-        rc = pm_error_set(&err, 400, "InvalidParameterValue",
-                          "a query parameter is not valid UTF-8 after percent-decoding");
+        rc = pm_error_set(
+            &err, 400, "InvalidParameterValue",
+            "a query parameter is not valid UTF-8 after percent-decoding, or holds %%00");
     else if (args.empty_key)
         rc = pm_error_set(&err, 400, "InvalidParameterValue", "a query parameter has no name");
     else
@@ -449,11 +492,12 @@ struct pm_http *pm_http_start(struct pm_api *api, const struct pm_http_config *c
     unsigned threads = cfg->threads ? cfg->threads : 1;
     h->daemon = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, answer, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-        NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_CONNECTION_TIMEOUT,
-        or_default(cfg->idle_timeout_s, 15), MHD_OPTION_CONNECTION_LIMIT,
-        or_default(cfg->max_connections, 1024), MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-        or_default(cfg->max_connections_per_ip, 64), MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED,
+        completed, h, MHD_OPTION_CONNECTION_TIMEOUT, or_default(cfg->idle_timeout_s, 15),
+        MHD_OPTION_CONNECTION_LIMIT, or_default(cfg->max_connections, 1024),
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, or_default(cfg->max_connections_per_ip, 64),
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         cfg->connection_memory ? cfg->connection_memory : (size_t)131072, MHD_OPTION_END);
     if (!h->daemon) {
         free(h->cors_origin);

@@ -139,6 +139,9 @@ static int parse_instant(const char *s, struct pm_day *first, struct pm_day *las
         days_from_civil(day.y, day.m, day.d) * 86400L + hh * 3600L + mm * 60L + ss - offset;
     long days = total >= 0 ? total / 86400 : -((-total + 86399) / 86400);
     *first = *last = civil_from_days(days);
+    /* An offset can carry 0000-01-01 or 9999-12-31 out of the years a date can name. */
+    if (first->y < 0 || first->y > 9999)
+        return -1;
     *secs = total - days * 86400L;
     return 0;
 }
@@ -197,7 +200,7 @@ static int add_duration(const char *s, struct pm_day *day, long secs)
     long total = secs + h * 3600 + mi * 60 + sec;
     long days = days_from_civil(ny, nm, nday) + w * 7 + d + total / 86400;
     *day = civil_from_days(days);
-    if (day->y > 9999)
+    if (day->y < 0 || day->y > 9999)
         return -1;
     return 0;
 }

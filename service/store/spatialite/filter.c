@@ -239,6 +239,19 @@ static int expr(struct compiler *cc, const struct pm_cql_node *n, struct frag *o
             pm_sl_bind_double(&out->binds, n->bbox[1]);
             pm_sl_bind_double(&out->binds, n->bbox[2]);
             pm_sl_bind_double(&out->binds, n->bbox[3]);
+        } else if (n->bbox[0] == n->bbox[2] || n->bbox[1] == n->bbox[3]) {
+            /* A box of no width or height is a line (or a point): as a polygon of no area
+             * GEOS answers depending on what it cached. */
+            int point = n->bbox[0] == n->bbox[2] && n->bbox[1] == n->bbox[3];
+            pm_strbuf_append_str(&out->sql, point ? "MakePoint(?, ?, 4326)"
+                                                  : "MakeLine(MakePoint(?, ?, 4326), "
+                                                    "MakePoint(?, ?, 4326))");
+            pm_sl_bind_double(&out->binds, n->bbox[0]);
+            pm_sl_bind_double(&out->binds, n->bbox[1]);
+            if (!point) {
+                pm_sl_bind_double(&out->binds, n->bbox[2]);
+                pm_sl_bind_double(&out->binds, n->bbox[3]);
+            }
         } else {
             pm_strbuf_append_str(&out->sql, "BuildMbr(?, ?, ?, ?, 4326)");
             for (int i = 0; i < 4; i++)

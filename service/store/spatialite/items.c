@@ -122,14 +122,15 @@ static void rtree_search(struct pm_strbuf *sql, struct pm_sl_binds *b,
 }
 
 /* The exact test for one box: for points their MBR is the point itself, so MbrIntersects is
- * exact and needs no GEOS; other geometries are tested with ST_Intersects. */
+ * exact; lines are clipped against the box segment by segment (pm_box_meets), which is exact
+ * for boxes of no width or height too and needs no GEOS. */
 static void exact_box(struct pm_strbuf *sql, struct pm_sl_binds *b, const struct pm_collection *c,
                       double w, double s, double e, double n)
 {
     if (!strcmp(c->geometry_type, "Point"))
         pm_strbuf_append_str(sql, "MbrIntersects(_geom, BuildMbr(?, ?, ?, ?, 4326))");
     else
-        pm_strbuf_append_str(sql, "ST_Intersects(_geom, BuildMbr(?, ?, ?, ?, 4326)) = 1");
+        pm_strbuf_append_str(sql, "pm_box_meets(_geojson, ?, ?, ?, ?) = 1");
     pm_sl_bind_double(b, w);
     pm_sl_bind_double(b, s);
     pm_sl_bind_double(b, e);

@@ -16,9 +16,11 @@
 #include "query/query.h"
 
 #include <csv.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <signal.h>
 #include <sqlite3.h>
 /* spatialite.h needs sqlite3.h first */
 #include <spatialite.h>
@@ -397,6 +399,33 @@ static int write_meta(struct loader *ld)
     return rc;
 }
 
+/* Remove the <db>.loading-PID files of loads that were killed (their process is gone), so
+ * that each interrupted load does not leave its half-written file behind for good. */
+static void remove_stale(const char *db_path)
+{
+    char *dir_copy = pm_strdup(db_path), *base_copy = pm_strdup(db_path);
+    const char *dir = dirname(dir_copy), *base = basename(base_copy);
+    char *prefix = pm_asprintf("%s.loading-", base);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        long pid;
+        if (strncmp(e->d_name, prefix, strlen(prefix)) ||
+            pm_parse_long(e->d_name + strlen(prefix), 1, 4194304, &pid))
+            continue;
+        if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+            continue; /* a load that is still running (or not ours to judge) */
+        char *path = pm_asprintf("%s/%s", dir, e->d_name);
+        unlink(path);
+        free(path);
+    }
+    if (d)
+        closedir(d);
+    free(prefix);
+    free(dir_copy);
+    free(base_copy);
+}
+
 int pm_spatialite_load(const char *db_path, const char *data_dir, FILE *out, FILE *report)
 {
     struct loader ld = {.out = out, .report = report, .hash = PM_FNV_INIT};
@@ -410,6 +439,7 @@ int pm_spatialite_load(const char *db_path, const char *data_dir, FILE *out, FIL
         free(tmp);
         return -1;
     }
+    remove_stale(db_path);
     unlink(tmp);
     if (sqlite3_open_v2(tmp, &ld.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK) {
@@ -422,9 +452,15 @@ int pm_spatialite_load(const char *db_path, const char *data_dir, FILE *out, FIL
     /* The file is private until renamed, so no journal is needed: a crash leaves only a
      * stray .loading file, never a damaged database at db_path. */
     sqlite3_exec(ld.db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF", NULL, NULL, NULL);
-    if (sqlite3_exec(ld.db, "SELECT InitSpatialMetadata(1); BEGIN", NULL, NULL, NULL) !=
-        SQLITE_OK) {
-        fprintf(report, "%s: cannot initialise SpatiaLite: %s\n", tmp, sqlite3_errmsg(ld.db));
+    /* InitSpatialMetadata returns 0 when it fails (a full disk, say), not an SQL error. */
+    sqlite3_stmt *init = NULL;
+    int init_ok =
+        sqlite3_prepare_v2(ld.db, "SELECT InitSpatialMetadata(1)", -1, &init, NULL) == SQLITE_OK &&
+        sqlite3_step(init) == SQLITE_ROW && sqlite3_column_int(init, 0) == 1;
+    sqlite3_finalize(init);
+    if (!init_ok || sqlite3_exec(ld.db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+        fprintf(report, "%s: cannot initialise SpatiaLite (is the disk full?): %s\n", tmp,
+                sqlite3_errmsg(ld.db));
         goto cleanup;
     }
     if (run_sql(&ld, "sql/schema.sql", SQL(schema), NULL) ||

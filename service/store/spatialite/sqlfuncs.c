@@ -5,6 +5,7 @@
  *   pm_casei(s)                        s with every letter in lower case (CQL2 CASEI)
  *   pm_accenti(s)                      s without the accents of Latin letters (CQL2 ACCENTI)
  *   pm_geodesic_m(lon1, lat1, lon2, lat2)  geodesic distance on WGS 84, metres
+ *   pm_box_meets(geojson, w, s, e, n)     a Point or LineString meets a box
  *
  * and the same folds for C callers, so a literal can be folded once when a filter is
  * compiled. Case folding uses the C.UTF-8 locale's towlower (full Unicode in glibc); accent
@@ -174,6 +175,77 @@ static void geodesic_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
                                 sqlite3_value_double(argv[2]), sqlite3_value_double(argv[3])));
 }
 
+/* Does the segment a-b meet the box [w, e] x [s, n]? Liang–Barsky clipping: exact for boxes
+ * of any width, a zero-width or zero-height one included (where a GEOS polygon of no area
+ * gives answers that depend on what it cached). */
+static int segment_meets_box(double ax, double ay, double bx, double by, double w, double s,
+                             double e, double n)
+{
+    double t0 = 0, t1 = 1, dx = bx - ax, dy = by - ay;
+    const double p[4] = {-dx, dx, -dy, dy}, q[4] = {ax - w, e - ax, ay - s, n - ay};
+    for (int i = 0; i < 4; i++) {
+        if (p[i] == 0) {
+            if (q[i] < 0)
+                return 0; /* parallel to this edge and outside it */
+        } else {
+            double t = q[i] / p[i];
+            if (p[i] < 0) {
+                if (t > t1)
+                    return 0;
+                if (t > t0)
+                    t0 = t;
+            } else {
+                if (t < t0)
+                    return 0;
+                if (t < t1)
+                    t1 = t;
+            }
+        }
+    }
+    return 1;
+}
+
+/* pm_box_meets(geojson, w, s, e, n): whether a GeoJSON Point or LineString (as the store keeps
+ * it, lon/lat) meets the box. */
+static void box_meets_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const char *g = (const char *)sqlite3_value_text(argv[0]);
+    const char *p = g ? strstr(g, "\"coordinates\"") : NULL;
+    if (!p) {
+        sqlite3_result_null(ctx);
+        return;
+    }
+    double w = sqlite3_value_double(argv[1]), s = sqlite3_value_double(argv[2]),
+           e = sqlite3_value_double(argv[3]), n = sqlite3_value_double(argv[4]);
+    double prev[2] = {0, 0}, cur[2], v[2];
+    int have_prev = 0, k = 0;
+    for (p += strlen("\"coordinates\""); *p && *p != '}';) {
+        if ((*p >= '0' && *p <= '9') || *p == '-') {
+            char *end;
+            v[k++] = strtod(p, &end);
+            p = end;
+            if (k < 2)
+                continue;
+            k = 0;
+            cur[0] = v[0];
+            cur[1] = v[1];
+            int meets = have_prev ? segment_meets_box(prev[0], prev[1], cur[0], cur[1], w, s, e, n)
+                                  : segment_meets_box(cur[0], cur[1], cur[0], cur[1], w, s, e, n);
+            if (meets) {
+                sqlite3_result_int(ctx, 1);
+                return;
+            }
+            prev[0] = cur[0];
+            prev[1] = cur[1];
+            have_prev = 1;
+        } else {
+            p++;
+        }
+    }
+    sqlite3_result_int(ctx, 0);
+}
+
 int pm_sl_register_functions(sqlite3 *db)
 {
     const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
@@ -183,5 +255,6 @@ int pm_sl_register_functions(sqlite3 *db)
     rc |= sqlite3_create_function(db, "pm_casei", 1, flags, NULL, casei_fn, NULL, NULL);
     rc |= sqlite3_create_function(db, "pm_accenti", 1, flags, NULL, accenti_fn, NULL, NULL);
     rc |= sqlite3_create_function(db, "pm_geodesic_m", 4, flags, NULL, geodesic_fn, NULL, NULL);
+    rc |= sqlite3_create_function(db, "pm_box_meets", 5, flags, NULL, box_meets_fn, NULL, NULL);
     return rc == SQLITE_OK ? 0 : -1;
 }
