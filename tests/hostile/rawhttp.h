@@ -21,8 +21,8 @@ struct rh_resp {
     int connect_error; /* the connection could not be made */
     char *raw;         /* every byte received, NUL-terminated */
     size_t raw_len;
-    char *head;        /* the header block (status line included), NUL-terminated */
-    char *body;        /* the body, de-chunked if chunked, NUL-terminated */
+    char *head; /* the header block (status line included), NUL-terminated */
+    char *body; /* the body, de-chunked if chunked, NUL-terminated */
     size_t body_len;
 };
 

@@ -34,9 +34,11 @@
 #define _GNU_SOURCE /* memmem, strcasestr */
 #include "rawhttp.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -48,8 +50,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -123,8 +123,8 @@ static int start_server(void)
         int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         dup2(fd, 2);
         execl(bin, bin, "serve", "--db", db, "--port", "0", "--threads", "2", "--sessions", "4",
-              "--max-connections", "40", "--max-connections-per-ip", "10", "--idle-timeout",
-              "3", (char *)NULL);
+              "--max-connections", "40", "--max-connections-per-ip", "10", "--idle-timeout", "3",
+              (char *)NULL);
         _exit(127);
     }
     for (int i = 0; i < 200 && !port; i++) {
@@ -252,7 +252,7 @@ struct attacker {
     int fd;
     enum kind kind;
     int addr;
-    unsigned lport; /* its local port: how /proc/net/tcp names it */
+    unsigned lport;                   /* its local port: how /proc/net/tcp names it */
     double opened, last_sent, closed; /* closed: 0 while open */
     double accepted;                  /* when the server took it from the backlog; 0: never */
     size_t sent;
@@ -273,8 +273,8 @@ static int sample_held(struct attacker *at, size_t n_at, int held[N_ADDRS + 1], 
     while (fgets(line, sizeof line, f)) {
         unsigned lip, lp, rip, rp, st;
         unsigned long inode;
-        if (sscanf(line, " %*d: %8X:%4X %8X:%4X %2X %*s %*s %*s %*d %*d %lu", &lip, &lp, &rip,
-                   &rp, &st, &inode) != 6)
+        if (sscanf(line, " %*d: %8X:%4X %8X:%4X %2X %*s %*s %*s %*d %*d %lu", &lip, &lp, &rip, &rp,
+                   &st, &inode) != 6)
             continue;
         if (lp != port || st != 1 || inode == 0)
             continue;
@@ -290,9 +290,10 @@ static int sample_held(struct attacker *at, size_t n_at, int held[N_ADDRS + 1], 
     return total;
 }
 
-static const char loris[] = "GET /collections HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                            "X-Padding-That-Never-Ends: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-                            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+static const char loris[] =
+    "GET /collections HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    "X-Padding-That-Never-Ends: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 
 static void test_overload_flood(void **state)
 {
@@ -429,20 +430,19 @@ static void test_overload_flood(void **state)
            cut, late, trickle_open);
     printf("RSS: baseline %ld KiB, peak %ld KiB (bound: baseline + %d MiB)\n", base_rss, peak_rss,
            RSS_BOUND_MB);
-    printf("server sockets: %d before, %d after the flood; a request after it: %d\n",
-           base_sockets, sockets, after);
+    printf("server sockets: %d before, %d after the flood; a request after it: %d\n", base_sockets,
+           sockets, after);
 
     int failures = 0;
-#define CHECK(cond, ...)                                                                         \
-    do {                                                                                         \
-        if (!(cond)) {                                                                           \
-            printf("not ok - " __VA_ARGS__);                                                     \
-            printf("\n");                                                                        \
-            failures++;                                                                          \
-        }                                                                                        \
+#define CHECK(cond, ...)                                                                           \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            printf("not ok - " __VA_ARGS__);                                                       \
+            printf("\n");                                                                          \
+            failures++;                                                                            \
+        }                                                                                          \
     } while (0)
-    CHECK(atomic_load(&a_fail) <= MAX_A_FAILURES, "client A failed %d times",
-          atomic_load(&a_fail));
+    CHECK(atomic_load(&a_fail) <= MAX_A_FAILURES, "client A failed %d times", atomic_load(&a_fail));
     CHECK(atomic_load(&a_ok) >= LOAD_SECONDS * 5, "client A was answered only %d times",
           atomic_load(&a_ok));
     CHECK(atomic_load(&b_ok_late) >= B_MIN_OK,
@@ -451,11 +451,9 @@ static void test_overload_flood(void **state)
         CHECK(max_held[a] <= 10, "the server held %d connections from 127.0.0.%d (limit 10)",
               max_held[a], a + 1);
     CHECK(max_total <= 40, "the server held %d connections (limit 40)", max_total);
-    CHECK(max_total >= 30, "the flood never filled the server (%d connections held)",
-          max_total);
+    CHECK(max_total >= 30, "the flood never filled the server (%d connections held)", max_total);
     CHECK(late == 0, "%d idle or slow clients were not cut off by the idle timeout", late);
-    CHECK(peak_rss - base_rss <= RSS_BOUND_MB * 1024L, "RSS grew by %ld KiB",
-          peak_rss - base_rss);
+    CHECK(peak_rss - base_rss <= RSS_BOUND_MB * 1024L, "RSS grew by %ld KiB", peak_rss - base_rss);
     CHECK(sockets <= base_sockets, "the server still holds %d sockets (%d before)", sockets,
           base_sockets);
     CHECK(after == 200, "a request after the flood got %d", after);
