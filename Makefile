@@ -4,7 +4,7 @@
 PACKAGES := build-essential cmake pkg-config libmicrohttpd-dev libsqlite3-dev \
             libspatialite-dev libsqlite3-mod-spatialite libjansson-dev libcsv-dev \
             libcmocka-dev libcurl4-openssl-dev zlib1g-dev libproj-dev proj-bin sqlite3 curl \
-            gdal-bin chromium fonts-wqy-zenhei jq valgrind
+            gdal-bin chromium fonts-wqy-zenhei jq valgrind wrk
 BUILD    := build
 ASAN     := build-asan
 TSAN     := build-tsan

@@ -7,10 +7,13 @@
 --   _geom    the geometry (NULL for a feature without a place)
 --   _geojson the same as GeoJSON text
 --   _first, _last  the first and last day the feature's date stands for (NULL if undated)
+--   _x, _y   for a collection of points: the point's lon and lat (a bbox test without a
+--            geometry function)
 -- and one column per entry of collection_properties, in that order.
 
 CREATE VIEW collection_cities AS
 SELECT c.rowid AS _rowid, c.id, c.geom AS _geom, c.geojson AS _geojson, NULL AS _first, NULL AS _last,
+       c.lon AS _x, c.lat AS _y,
        c.name_en, c.name_zh, c.name_ja, c.name_local, c.country, c.region,
        r.name_en AS region_name, c.level, c.geonames_id, c.population, c.geocode_method,
        c.geocode_confidence, c.source, c.verification, c.notes, c.partners
@@ -27,14 +30,14 @@ FROM partnerships p JOIN cities cn ON cn.id = p.cn_city JOIN cities jp ON jp.id 
 
 CREATE VIEW collection_memberships AS
 SELECT m.rowid AS _rowid, m.id, m.geom AS _geom, m.geojson AS _geojson, m.since_first AS _first,
-       m.since_last AS _last,
+       m.since_last AS _last, c.lon AS _x, c.lat AS _y,
        m.initiative, m.city, c.name_en AS city_name, c.country, m.role, m.since, m.evidence,
        m.source, m.verification, m.notes, m.since_first, m.since_last
 FROM memberships m JOIN cities c ON c.id = m.city;
 
 CREATE VIEW collection_pilot_sites AS
 SELECT p.rowid AS _rowid, p.id, p.geom AS _geom, p.geojson AS _geojson, p.period_first AS _first,
-       p.period_last AS _last,
+       p.period_last AS _last, c.lon AS _x, c.lat AS _y,
        p.initiative, p.city, c.name_en AS city_name, c.country, p.category, p.theme, p.title,
        p.period_start, p.period_end, p.status, p.details, p.source, p.verification, p.notes,
        p.period_first, p.period_last
@@ -42,7 +45,7 @@ FROM pilot_activities p JOIN cities c ON c.id = p.city;
 
 CREATE VIEW collection_events AS
 SELECT e.rowid AS _rowid, e.id, e.geom AS _geom, e.geojson AS _geojson, e.date_first AS _first,
-       e.date_last AS _last,
+       e.date_last AS _last, c.lon AS _x, c.lat AS _y,
        e.initiative, e.title, e.type, e.start_date, e.end_date, e.host_city,
        c.name_en AS host_name, c.country, e.participants, e.source, e.verification, e.notes,
        e.date_first, e.date_last

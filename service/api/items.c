@@ -226,6 +226,12 @@ static int items_stream_produce(struct items_stream *s)
             s->last_id = pm_strdup(row.id);
             return 0;
         }
+        if (s->matched == PM_MATCHED_LATER &&
+            pm_cursor_matched(s->store, s->cursor, s->returned, rc == 1, &s->matched, &err)) {
+            pm_log(PM_LOG_ERROR, "msg=\"items stream failed\" request=%s error=\"%s\"",
+                   s->request_id, err.message);
+            return -1;
+        }
         struct page_links pl;
         page_links_build(&pl, &s->paging, s->returned, s->first_id, s->last_id, rc == 1);
         pm_geojson_collection_end(&s->buf, s->returned, s->matched, pl.links, pl.n);
@@ -330,6 +336,13 @@ static int items_html(struct pm_ctx *ctx, const struct pm_collection *c, struct 
         returned++;
     }
     if (rc < 0) {
+        pm_strbuf_fini(&rows);
+        free(first_id);
+        free(last_id);
+        return -1;
+    }
+    if (matched == PM_MATCHED_LATER &&
+        pm_cursor_matched(st, cur, returned, rc == 1, &matched, err)) {
         pm_strbuf_fini(&rows);
         free(first_id);
         free(last_id);

@@ -114,3 +114,9 @@ void pm_summary_fini(struct pm_summary *s)
     free(s->groups);
     memset(s, 0, sizeof *s);
 }
+
+int pm_cursor_matched(struct pm_store *st, struct pm_cursor *cur, long returned, int more,
+                      long long *matched, struct pm_error *err)
+{
+    return st->ops->cursor_matched(cur, returned, more, matched, err);
+}

@@ -138,6 +138,8 @@ struct pm_store_ops {
     int (*feature_open)(struct pm_session *s, const struct pm_collection *c, const char *id,
                         struct pm_cursor **out, struct pm_error *err);
     int (*cursor_next)(struct pm_cursor *cur, struct pm_feature_row *row, struct pm_error *err);
+    int (*cursor_matched)(struct pm_cursor *cur, long returned, int more, long long *matched,
+                          struct pm_error *err);
     void (*cursor_close)(struct pm_cursor *cur);
     void (*close)(struct pm_store *st);
 };
@@ -172,6 +174,13 @@ int pm_store_summarize(struct pm_store *st, struct pm_session *s, const struct p
 /* A cursor over the one feature with this id (no row if there is none). */
 int pm_store_feature(struct pm_store *st, struct pm_session *s, const struct pm_collection *c,
                      const char *id, struct pm_cursor **out, struct pm_error *err);
+/* numberMatched when pm_store_items left it for later (PM_MATCHED_LATER): call it after the
+ * page was read, with how many features the page returned and whether more followed. A page
+ * that holds the last match and whose position is known needs no count at all. Sets
+ * *matched (or -1: too many to count). 0, or -1 with err. */
+#define PM_MATCHED_LATER (-2)
+int pm_cursor_matched(struct pm_store *st, struct pm_cursor *cur, long returned, int more,
+                      long long *matched, struct pm_error *err);
 /* 1 with a row, 0 at the end, -1 with err on failure. */
 int pm_cursor_next(struct pm_store *st, struct pm_cursor *cur, struct pm_feature_row *row,
                    struct pm_error *err);

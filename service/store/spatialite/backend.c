@@ -404,6 +404,7 @@ static const struct pm_store_ops sl_ops = {
     .summarize = pm_sl_summarize,
     .feature_open = pm_sl_feature_open,
     .cursor_next = pm_sl_cursor_next,
+    .cursor_matched = pm_sl_cursor_matched,
     .cursor_close = pm_sl_cursor_close,
     .close = sl_close,
 };

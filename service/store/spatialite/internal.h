@@ -58,6 +58,8 @@ int pm_sl_summarize(struct pm_session *s, const struct pm_collection *c,
 int pm_sl_feature_open(struct pm_session *s, const struct pm_collection *c, const char *id,
                        struct pm_cursor **out, struct pm_error *err);
 int pm_sl_cursor_next(struct pm_cursor *cur, struct pm_feature_row *row, struct pm_error *err);
+int pm_sl_cursor_matched(struct pm_cursor *cur, long returned, int more, long long *matched,
+                         struct pm_error *err);
 void pm_sl_cursor_close(struct pm_cursor *cur);
 
 /* Values bound to a compiled query, in the order of their "?" in the SQL. Texts are owned. */

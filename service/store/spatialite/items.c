@@ -121,16 +121,21 @@ static void rtree_search(struct pm_strbuf *sql, struct pm_sl_binds *b,
     pm_strbuf_append_str(sql, ")");
 }
 
-/* The exact test for one box: for points their MBR is the point itself, so MbrIntersects is
- * exact; lines are clipped against the box segment by segment (pm_box_meets), which is exact
+/* The exact test for one box: a point is compared by its lon and lat (the view's _x, _y),
+ * without a geometry function; lines are clipped against the box segment by segment (pm_box_meets), which is exact
  * for boxes of no width or height too and needs no GEOS. */
 static void exact_box(struct pm_strbuf *sql, struct pm_sl_binds *b, const struct pm_collection *c,
                       double w, double s, double e, double n)
 {
-    if (!strcmp(c->geometry_type, "Point"))
-        pm_strbuf_append_str(sql, "MbrIntersects(_geom, BuildMbr(?, ?, ?, ?, 4326))");
-    else
-        pm_strbuf_append_str(sql, "pm_box_meets(_geojson, ?, ?, ?, ?) = 1");
+    if (!strcmp(c->geometry_type, "Point")) {
+        pm_strbuf_append_str(sql, "(_x BETWEEN ? AND ? AND _y BETWEEN ? AND ?)");
+        pm_sl_bind_double(b, w);
+        pm_sl_bind_double(b, e);
+        pm_sl_bind_double(b, s);
+        pm_sl_bind_double(b, n);
+        return;
+    }
+    pm_strbuf_append_str(sql, "pm_box_meets(_geojson, ?, ?, ?, ?) = 1");
     pm_sl_bind_double(b, w);
     pm_sl_bind_double(b, s);
     pm_sl_bind_double(b, e);
@@ -297,6 +302,12 @@ struct pm_cursor {
     struct pm_strbuf geometry; /* the densified geometry of the current row */
     struct near_hit *hits;     /* near=: the page, in order; NULL for a plain query */
     size_t n_hits, next_hit;
+    /* numberMatched left for later: the WHERE clause and its values, and where the page
+     * starts (-1 when it starts after a feature, not at a known position). */
+    const struct pm_collection *collection;
+    struct pm_strbuf count_where;
+    struct pm_sl_binds count_binds;
+    long long page_start;
 };
 
 static struct pm_cursor *cursor_new(struct pm_session *s, sqlite3_stmt *stmt,
@@ -308,6 +319,9 @@ static struct pm_cursor *cursor_new(struct pm_session *s, sqlite3_stmt *stmt,
     cur->n_props = c->n_props;
     cur->values = pm_calloc(c->n_props ? c->n_props : 1, sizeof *cur->values);
     pm_strbuf_init(&cur->geometry);
+    cur->collection = c;
+    pm_strbuf_init(&cur->count_where);
+    cur->page_start = -1;
     return cur;
 }
 
@@ -475,7 +489,8 @@ static int near_open(struct pm_session *s, const struct pm_collection *c,
             hits_free(hits, n);
             radius = fmin(radius * 4, PM_RADIUS_MAX);
         }
-        *matched = total;
+        /* The count stopped at its cap: past it numberMatched is left out. */
+        *matched = total > PM_COUNT_MAX ? -1 : total;
     }
     if (n)
         qsort(hits, n, sizeof *hits, hit_order);
@@ -559,8 +574,9 @@ int pm_sl_items_open(struct pm_session *s, const struct pm_collection *c,
                      const struct pm_items_params *p, struct pm_cursor **out, long long *matched,
                      int *from_start, struct pm_error *err)
 {
-    struct pm_strbuf where, sql;
-    struct pm_sl_binds b = {0};
+    struct pm_strbuf where, sql, count_where;
+    struct pm_sl_binds b = {0}, count_binds = {0};
+    pm_strbuf_init(&count_where);
     int rc = -1;
     pm_strbuf_init(&where);
     pm_strbuf_init(&sql);
@@ -577,14 +593,11 @@ int pm_sl_items_open(struct pm_session *s, const struct pm_collection *c,
         rc = near_open(s, c, p, &where, &b, out, matched, err);
         goto done;
     }
-    if (!has_conditions(p)) {
-        *matched = c->n_features;
-    } else {
-        if (count_matches(s, c, &where, &b, "", matched, err))
-            goto done;
-        if (*matched > PM_COUNT_MAX)
-            *matched = -1;
-    }
+    /* The count is taken after the page (pm_sl_cursor_matched): a page that holds the last
+     * match needs none. The WHERE clause is kept for it, without the paging conditions. */
+    *matched = has_conditions(p) ? PM_MATCHED_LATER : c->n_features;
+    pm_strbuf_append(&count_where, where.data, where.len);
+    pm_sl_binds_append(&count_binds, &b);
     select_columns(&sql, c);
     pm_strbuf_append(&sql, where.data, where.len);
     /* Paging by key: the page after a feature, or the one that ends just before it. */
@@ -620,12 +633,35 @@ int pm_sl_items_open(struct pm_session *s, const struct pm_collection *c,
     }
     *out = cursor_new(s, stmt, c);
     (*out)->geodesic = p->geometry == PM_GEOMETRY_GEODESIC;
+    pm_strbuf_fini(&(*out)->count_where);
+    (*out)->count_where = count_where;
+    (*out)->count_binds = count_binds;
+    pm_strbuf_init(&count_where);
+    memset(&count_binds, 0, sizeof count_binds);
+    (*out)->page_start = p->after || p->before ? -1 : p->offset;
     rc = 0;
 done:
+    pm_strbuf_fini(&count_where);
+    pm_sl_binds_fini(&count_binds);
     pm_strbuf_fini(&where);
     pm_strbuf_fini(&sql);
     pm_sl_binds_fini(&b);
     return rc;
+}
+
+int pm_sl_cursor_matched(struct pm_cursor *cur, long returned, int more, long long *matched,
+                         struct pm_error *err)
+{
+    if (!more && cur->page_start >= 0) {
+        *matched = cur->page_start + returned;
+        return 0;
+    }
+    if (count_matches(cur->session, cur->collection, &cur->count_where, &cur->count_binds, "",
+                      matched, err))
+        return -1;
+    if (*matched > PM_COUNT_MAX)
+        *matched = -1;
+    return 0;
 }
 
 int pm_sl_summarize(struct pm_session *s, const struct pm_collection *c,
@@ -787,6 +823,8 @@ void pm_sl_cursor_close(struct pm_cursor *cur)
     sqlite3_clear_bindings(cur->stmt);
     hits_free(cur->hits, cur->n_hits);
     pm_strbuf_fini(&cur->geometry);
+    pm_strbuf_fini(&cur->count_where);
+    pm_sl_binds_fini(&cur->count_binds);
     free(cur->values);
     free(cur);
 }
