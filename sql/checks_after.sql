@@ -4,8 +4,8 @@
 -- per problem; the line comes from the TEMP csv_* tables the rows were read from. Any row
 -- fails the load.
 --
--- Distances are geodesic (SpatiaLite's ST_Distance(a, b, 1) on the WGS84 ellipsoid, in
--- metres). The one distance these checks state is 60 km: how far a point taken from a
+-- Distances are geodesic (pm_geodesic_m: PROJ's geodesic routines on the WGS84 ellipsoid,
+-- in metres). The one distance these checks state is 60 km: how far a point taken from a
 -- source other than the gazetteer may lie from its region's settled places (see below).
 
 -- A country's bounds, when countries.csv gives them, are a valid polygon.
@@ -71,11 +71,11 @@ WHERE p.geom IS NOT NULL AND c.lon IS NOT NULL
       SELECT 1 FROM gazetteer g
       WHERE g.country = p.country AND g.admin1 IS r.admin1
         AND g.lon BETWEEN p.lon - 1.5 AND p.lon + 1.5 AND g.lat BETWEEN p.lat - 1 AND p.lat + 1
-        AND ST_Distance(p.geom, MakePoint(g.lon, g.lat, 4326), 1) <= 60000)
+        AND pm_geodesic_m(p.lon, p.lat, g.lon, g.lat) <= 60000)
   AND NOT EXISTS (
       SELECT 1 FROM gazetteer s
       WHERE s.geonames_id = r.seat_geonames_id
-        AND ST_Distance(p.geom, MakePoint(s.lon, s.lat, 4326), 1) <= 60000);
+        AND pm_geodesic_m(p.lon, p.lat, s.lon, s.lat) <= 60000);
 
 -- An affiliation whose two ends are placed has its line.
 SELECT 'partnerships.csv', c.line, 'id', 'no line was drawn for ' || p.id

@@ -54,6 +54,8 @@ CREATE TABLE gazetteer (
     lat REAL NOT NULL CHECK (lat BETWEEN -90 AND 90)
 );
 CREATE INDEX gazetteer_name ON gazetteer (country, name);
+-- The region check of sql/checks_after.sql looks for places near a point within a region.
+CREATE INDEX gazetteer_place ON gazetteer (country, admin1, lon);
 
 CREATE TABLE cities (
     id TEXT PRIMARY KEY,
