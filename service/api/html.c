@@ -19,6 +19,7 @@ void pm_html_begin_head(struct pm_ctx *ctx, struct pm_strbuf *b, const char *tit
     pm_strbuf_append_str(
         b, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+           "<link rel=\"icon\" href=\"data:,\">\n"
            "<title>");
     pm_strbuf_append_html(b, title);
     pm_strbuf_append_str(

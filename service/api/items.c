@@ -182,6 +182,8 @@ struct items_stream {
     struct pm_feature_opts opts;
     size_t properties[PM_PROPERTIES_MAX];
     char request_id[32];
+    int first_rc; /* the first row, read before the headers went out: 1, 0, or -1 if none */
+    struct pm_feature_row first_row;
 };
 
 static void items_stream_free(void *ctx)
@@ -209,7 +211,14 @@ static int items_stream_produce(struct items_stream *s)
         s->state = S_ROWS;
         return 0;
     case S_ROWS: {
-        int rc = pm_cursor_next(s->store, s->cursor, &row, &err);
+        int rc;
+        if (s->first_rc >= 0) {
+            rc = s->first_rc;
+            row = s->first_row;
+            s->first_rc = -1;
+        } else {
+            rc = pm_cursor_next(s->store, s->cursor, &row, &err);
+        }
         if (rc < 0) {
             pm_log(PM_LOG_ERROR, "msg=\"items stream failed\" request=%s error=\"%s\"",
                    s->request_id, err.message);
@@ -442,7 +451,19 @@ int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c,
         pm_store_release(st, session);
         return rc;
     }
+    /* The first row is read now, before the headers go out: a query that fails or runs over
+     * its time limit is answered with its error (503, 500), not with a cut-off 200. */
+    struct pm_feature_row first_row;
+    int first_rc = pm_cursor_next(st, cur, &first_row, err);
+    if (first_rc < 0) {
+        paging_fini(&pg);
+        pm_cursor_close(st, cur);
+        pm_store_release(st, session);
+        return -1;
+    }
     struct items_stream *s = pm_calloc(1, sizeof *s);
+    s->first_rc = first_rc;
+    s->first_row = first_row;
     s->api = ctx->api;
     s->ref = ctx->ref;
     pm_api_hold_ref(ctx->api, ctx->ref);

@@ -416,6 +416,31 @@ test('the URL round-trip: a shared link restores the view and the filters', asyn
   await again.page.close();
 });
 
+test('the HTML page of the API shows its features on a small map with the offline basemap', async () => {
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console error: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.protocol !== 'data:' && u.hostname !== '127.0.0.1') problems.push(`request to another host: ${r.url()}`);
+  });
+  page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`); });
+  await page.goto(base + '/collections/cities/items?f=html&limit=50&country=JP');
+  // 50 Japanese places with a point: one marker each; the basemap's countries are drawn.
+  const fc = await api('/collections/cities/items?limit=50&country=JP');
+  const placed = fc.features.filter((f) => f.geometry).length;
+  await page.waitForFunction((n) => document.querySelectorAll('#items-map path.leaflet-interactive').length === n, placed);
+  assert.ok(placed > 20, `${placed} placed features on the page`);
+  await page.waitForFunction(() => document.querySelectorAll('#items-map path').length >
+    document.querySelectorAll('#items-map path.leaflet-interactive').length);
+  assert.equal(await page.locator('table tbody tr').count(), 50, 'the table has the page\'s rows');
+  assert.ok(await page.locator('nav.paging a[rel="next"]').count() === 1, 'a next link');
+  await page.waitForTimeout(300);
+  assert.deepEqual(problems, []);
+  await page.close();
+});
+
 test('a screenshot of the whole map is a real picture', async () => {
   const { page, problems } = await openPage('/viewer/');
   await page.waitForTimeout(300);

@@ -406,6 +406,33 @@ static int small_rcvbuf(void *ud, curl_socket_t fd, curlsocktype purpose)
     return CURL_SOCKOPT_OK;
 }
 
+/* A query step that runs longer than the store's limit (--step-timeout-ms) is stopped and
+ * answered 503 with a JSON error and Retry-After, and the session serves the next request:
+ * here the limit is 1 ms and the filter folds the case and accents of 12,000 names. */
+static void test_http_streaming_step_timeout(void **state)
+{
+    (void)state;
+    struct th_resp r;
+    pm_spatialite_set_step_timeout(srv.store, 1);
+    th_get(&srv,
+           "/collections/cities/items?limit=10000&filter=ACCENTI(CASEI(name_en))%20LIKE%20"
+           "%27%25zzz%25%27%20OR%20ACCENTI(CASEI(name_en))%20LIKE%20%27%25yyy%25%27",
+           &r);
+    pm_spatialite_set_step_timeout(srv.store, 5000);
+    assert_int_equal(r.status, 503);
+    json_t *e = th_json(&r);
+    assert_string_equal(json_string_value(json_object_get(e, "code")), "ServiceUnavailable");
+    assert_non_null(strstr(json_string_value(json_object_get(e, "description")), "time limit"));
+    json_decref(e);
+    char *retry = th_header(&r, "Retry-After");
+    assert_non_null(retry);
+    free(retry);
+    th_resp_fini(&r);
+    th_get(&srv, "/collections/cities/items?limit=1&country=MN", &r);
+    assert_int_equal(r.status, 200);
+    th_resp_fini(&r);
+}
+
 /* While a slow client holds the only session (its stream has rows left to read), another
  * request is refused at once with 503 and Retry-After (ARCHITECTURE.md: a borrow never
  * blocks); once the slow client has read everything, requests are served again. */
@@ -471,6 +498,7 @@ int main(void)
         cmocka_unit_test(test_http_streaming_memory),
         cmocka_unit_test(test_http_streaming_client_hangs_up),
         cmocka_unit_test(test_http_streaming_busy),
+        cmocka_unit_test(test_http_streaming_step_timeout),
     };
     th_global_init();
     int rc = cmocka_run_group_tests_name("test_http_streaming", tests, setup, teardown);
