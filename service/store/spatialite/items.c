@@ -122,8 +122,8 @@ static void rtree_search(struct pm_strbuf *sql, struct pm_sl_binds *b,
 }
 
 /* The exact test for one box: a point is compared by its lon and lat (the view's _x, _y),
- * without a geometry function; lines are clipped against the box segment by segment (pm_box_meets), which is exact
- * for boxes of no width or height too and needs no GEOS. */
+ * without a geometry function; lines are clipped against the box segment by segment (pm_box_meets),
+ * which is exact for boxes of no width or height too and needs no GEOS. */
 static void exact_box(struct pm_strbuf *sql, struct pm_sl_binds *b, const struct pm_collection *c,
                       double w, double s, double e, double n)
 {
