@@ -92,6 +92,15 @@ int pm_sl_compile_filter(sqlite3 *db, const struct pm_collection *c,
                          const struct pm_cql_node *filter, struct pm_strbuf *sql,
                          struct pm_sl_binds *binds, struct pm_error *err);
 
+/* Reads the lon, lat pairs of a GeoJSON Point or LineString as the store keeps it (the
+ * _geojson of a view), any number of them: pm_sl_coords_start, then pm_sl_coords_next until
+ * it returns 0. */
+struct pm_sl_coords {
+    const char *p; /* NULL: no coordinates */
+};
+void pm_sl_coords_start(struct pm_sl_coords *it, const char *geojson);
+int pm_sl_coords_next(struct pm_sl_coords *it, double xy[2]);
+
 /* Register pm_date_first, pm_date_last, pm_casei, pm_accenti and pm_geodesic_m on db. */
 int pm_sl_register_functions(sqlite3 *db);
 /* s folded as pm_casei and/or pm_accenti do; caller frees. */

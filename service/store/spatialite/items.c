@@ -300,7 +300,9 @@ struct pm_cursor {
     struct pm_value *values;
     int geodesic;              /* densify LineStrings along the geodesic */
     struct pm_strbuf geometry; /* the densified geometry of the current row */
-    struct near_hit *hits;     /* near=: the page, in order; NULL for a plain query */
+    double *xy;                /* its vertices, lon/lat pairs */
+    size_t cap_xy;
+    struct near_hit *hits; /* near=: the page, in order; NULL for a plain query */
     size_t n_hits, next_hit;
     /* numberMatched left for later: the WHERE clause and its values, and where the page
      * starts (-1 when it starts after a feature, not at a known position). */
@@ -350,42 +352,21 @@ static int count_matches(struct pm_session *s, const struct pm_collection *c,
     return rc;
 }
 
-/* The coordinates of a GeoJSON Point or LineString, as lon, lat pairs. */
-static size_t geojson_coords(const char *geojson, double *out, size_t max_pairs)
-{
-    const char *p = geojson ? strstr(geojson, "\"coordinates\"") : NULL;
-    size_t n = 0;
-    if (!p)
-        return 0;
-    p += strlen("\"coordinates\"");
-    while (*p && n < max_pairs * 2) {
-        if ((*p >= '0' && *p <= '9') || *p == '-') {
-            char *end;
-            out[n++] = strtod(p, &end);
-            p = end;
-        } else if (*p == '}') {
-            break;
-        } else {
-            p++;
-        }
-    }
-    return n / 2;
-}
-
-/* Geodesic distance from (lon, lat) to a Point or LineString. */
+/* Geodesic distance from (lon, lat) to a Point or LineString, whatever its length. */
 static double distance_to(double lon, double lat, const char *geojson)
 {
-    double xy[2 * 64];
-    size_t n = geojson_coords(geojson, xy, 64);
-    if (n == 0)
-        return INFINITY;
-    if (n == 1)
-        return pm_geod_distance_m(lon, lat, xy[0], xy[1]);
-    double best = INFINITY;
-    for (size_t i = 0; i + 1 < n; i++)
-        best = fmin(best, pm_geod_point_segment_m(lon, lat, xy[2 * i], xy[2 * i + 1], xy[2 * i + 2],
-                                                  xy[2 * i + 3]));
-    return best;
+    struct pm_sl_coords it;
+    double prev[2] = {0, 0}, cur[2], best = INFINITY;
+    int n = 0;
+    pm_sl_coords_start(&it, geojson);
+    while (pm_sl_coords_next(&it, cur)) {
+        if (n++)
+            best = fmin(best, pm_geod_point_segment_m(lon, lat, prev[0], prev[1], cur[0], cur[1]));
+        prev[0] = cur[0];
+        prev[1] = cur[1];
+    }
+    /* No coordinates: no distance (INFINITY); a lone point: the distance to it. */
+    return n == 1 ? pm_geod_distance_m(lon, lat, prev[0], prev[1]) : best;
 }
 
 static int hit_order(const void *a, const void *b)
@@ -785,10 +766,21 @@ static void read_row(struct pm_cursor *cur, struct pm_feature_row *row)
     }
     row->values = cur->values;
     if (cur->geodesic && row->geometry && strstr(row->geometry, "\"LineString\"")) {
-        double xy[2 * 64];
-        size_t n = geojson_coords(row->geometry, xy, 64);
+        struct pm_sl_coords it;
+        double pt[2];
+        size_t n = 0;
+        pm_sl_coords_start(&it, row->geometry);
+        while (pm_sl_coords_next(&it, pt)) {
+            if (2 * n + 2 > cur->cap_xy) {
+                cur->cap_xy = cur->cap_xy ? 2 * cur->cap_xy : 16;
+                cur->xy = pm_realloc(cur->xy, cur->cap_xy * sizeof *cur->xy);
+            }
+            cur->xy[2 * n] = pt[0];
+            cur->xy[2 * n + 1] = pt[1];
+            n++;
+        }
         pm_strbuf_reset(&cur->geometry);
-        pm_geod_densify_geojson(xy, n, 50e3, &cur->geometry);
+        pm_geod_densify_geojson(cur->xy, n, 50e3, &cur->geometry);
         row->geometry = cur->geometry.data;
     }
 }
@@ -823,6 +815,7 @@ void pm_sl_cursor_close(struct pm_cursor *cur)
     sqlite3_clear_bindings(cur->stmt);
     hits_free(cur->hits, cur->n_hits);
     pm_strbuf_fini(&cur->geometry);
+    free(cur->xy);
     pm_strbuf_fini(&cur->count_where);
     pm_sl_binds_fini(&cur->count_binds);
     free(cur->values);

@@ -205,43 +205,58 @@ static int segment_meets_box(double ax, double ay, double bx, double by, double 
     return 1;
 }
 
+void pm_sl_coords_start(struct pm_sl_coords *it, const char *geojson)
+{
+    const char *p = geojson ? strstr(geojson, "\"coordinates\"") : NULL;
+    it->p = p ? p + strlen("\"coordinates\"") : NULL;
+}
+
+int pm_sl_coords_next(struct pm_sl_coords *it, double xy[2])
+{
+    for (int k = 0; it->p && k < 2;) {
+        const char *p = it->p;
+        if (!*p || *p == '}') {
+            it->p = NULL;
+            break;
+        }
+        if ((*p >= '0' && *p <= '9') || *p == '-') {
+            char *end;
+            xy[k++] = strtod(p, &end);
+            it->p = end;
+            if (k == 2)
+                return 1;
+        } else {
+            it->p++;
+        }
+    }
+    return 0;
+}
+
 /* pm_box_meets(geojson, w, s, e, n): whether a GeoJSON Point or LineString (as the store keeps
  * it, lon/lat) meets the box. */
 static void box_meets_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
-    const char *g = (const char *)sqlite3_value_text(argv[0]);
-    const char *p = g ? strstr(g, "\"coordinates\"") : NULL;
-    if (!p) {
+    struct pm_sl_coords it;
+    pm_sl_coords_start(&it, (const char *)sqlite3_value_text(argv[0]));
+    if (!it.p) {
         sqlite3_result_null(ctx);
         return;
     }
     double w = sqlite3_value_double(argv[1]), s = sqlite3_value_double(argv[2]),
            e = sqlite3_value_double(argv[3]), n = sqlite3_value_double(argv[4]);
-    double prev[2] = {0, 0}, cur[2], v[2];
-    int have_prev = 0, k = 0;
-    for (p += strlen("\"coordinates\""); *p && *p != '}';) {
-        if ((*p >= '0' && *p <= '9') || *p == '-') {
-            char *end;
-            v[k++] = strtod(p, &end);
-            p = end;
-            if (k < 2)
-                continue;
-            k = 0;
-            cur[0] = v[0];
-            cur[1] = v[1];
-            int meets = have_prev ? segment_meets_box(prev[0], prev[1], cur[0], cur[1], w, s, e, n)
-                                  : segment_meets_box(cur[0], cur[1], cur[0], cur[1], w, s, e, n);
-            if (meets) {
-                sqlite3_result_int(ctx, 1);
-                return;
-            }
-            prev[0] = cur[0];
-            prev[1] = cur[1];
-            have_prev = 1;
-        } else {
-            p++;
+    double prev[2] = {0, 0}, cur[2];
+    int have_prev = 0;
+    while (pm_sl_coords_next(&it, cur)) {
+        /* A lone point is a segment of no length. */
+        const double *a = have_prev ? prev : cur;
+        if (segment_meets_box(a[0], a[1], cur[0], cur[1], w, s, e, n)) {
+            sqlite3_result_int(ctx, 1);
+            return;
         }
+        prev[0] = cur[0];
+        prev[1] = cur[1];
+        have_prev = 1;
     }
     sqlite3_result_int(ctx, 0);
 }
