@@ -14,12 +14,11 @@
 static const char *const not_here[] = {"limit",        "offset", "sortby", "properties",
                                        "skipGeometry", "near",   "radius", "geometry"};
 
+/* The index of the property named by the len bytes at name, or -1. */
 static long property_index(const struct pm_collection *c, const char *name, size_t len)
 {
-    for (size_t i = 0; i < c->n_props; i++)
-        if (strlen(c->props[i].name) == len && !strncmp(c->props[i].name, name, len))
-            return (long)i;
-    return -1;
+    const struct pm_property *p = pm_collection_property(c, name, len);
+    return p ? (long)(p - c->props) : -1;
 }
 
 static int parse_request(const struct pm_collection *c, const char *group_by, const char *count,

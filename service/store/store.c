@@ -15,6 +15,15 @@ const struct pm_collection *pm_catalog_find(const struct pm_catalog *cat, const 
     return NULL;
 }
 
+const struct pm_property *pm_collection_property(const struct pm_collection *c, const char *name,
+                                                 size_t len)
+{
+    for (size_t i = 0; i < c->n_props; i++)
+        if (strlen(c->props[i].name) == len && !strncmp(c->props[i].name, name, len))
+            return &c->props[i];
+    return NULL;
+}
+
 void pm_catalog_fini(struct pm_catalog *cat)
 {
     if (!cat)

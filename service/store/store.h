@@ -70,6 +70,9 @@ struct pm_catalog {
 };
 
 const struct pm_collection *pm_catalog_find(const struct pm_catalog *cat, const char *id);
+/* The property of c named by the len bytes at name, or NULL. */
+const struct pm_property *pm_collection_property(const struct pm_collection *c, const char *name,
+                                                 size_t len);
 /* Free everything the catalog owns (not the struct itself). Accepts NULL. */
 void pm_catalog_fini(struct pm_catalog *cat);
 

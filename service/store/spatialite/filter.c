@@ -121,17 +121,14 @@ static int property(struct compiler *cc, const struct pm_cql_node *n, struct fra
         *t = T_GEOM;
         return 0;
     }
-    for (size_t i = 0; i < cc->c->n_props; i++) {
-        const struct pm_property *p = &cc->c->props[i];
-        if (strcmp(p->name, n->text))
-            continue;
-        pm_strbuf_append_str(&out->sql, p->name); /* a catalog identifier */
-        *t = p->type == PM_PROP_STRING                           ? T_STRING
-             : p->type == PM_PROP_DATE || p->type == PM_PROP_DAY ? T_DATEPROP
-                                                                 : T_NUMBER;
-        return 0;
-    }
-    return unknown_property(cc, n);
+    const struct pm_property *p = pm_collection_property(cc->c, n->text, strlen(n->text));
+    if (!p)
+        return unknown_property(cc, n);
+    pm_strbuf_append_str(&out->sql, p->name); /* a catalog identifier */
+    *t = p->type == PM_PROP_STRING                           ? T_STRING
+         : p->type == PM_PROP_DATE || p->type == PM_PROP_DAY ? T_DATEPROP
+                                                             : T_NUMBER;
+    return 0;
 }
 
 static int expr(struct compiler *cc, const struct pm_cql_node *n, struct frag *out, enum ctype *t,

@@ -174,14 +174,6 @@ static void search_condition(struct pm_strbuf *sql, struct pm_sl_binds *b,
     }
 }
 
-static int is_property(const struct pm_collection *c, const char *name)
-{
-    for (size_t i = 0; i < c->n_props; i++)
-        if (!strcmp(c->props[i].name, name))
-            return 1;
-    return 0;
-}
-
 static int compile_where(struct pm_session *s, struct pm_strbuf *sql, struct pm_sl_binds *b,
                          const struct pm_collection *c, const struct pm_items_params *p,
                          struct pm_error *err)
@@ -219,7 +211,7 @@ static int compile_where(struct pm_session *s, struct pm_strbuf *sql, struct pm_
         /* Not a filter of the catalog: a property (a queryable as a query parameter), which
          * pm_items_params_parse has checked to be one of the collection's. */
         const char *col = f ? f->columns : p->filters[i].param;
-        if (!f && !is_property(c, col))
+        if (!f && !pm_collection_property(c, col, strlen(col)))
             continue;
         pm_strbuf_append_str(sql, " AND (");
         int first = 1;
