@@ -2,7 +2,8 @@
 # Faults around the database, as an operator meets them:
 #  1. `serve` refuses to start, with exactly one line on stderr and a non-zero exit, on a
 #     missing, unreadable (as nobody: root reads anything), empty, truncated or corrupted
-#     file, and on a meta.schema_version older or newer than the binary's, or absent.
+#     file, on a meta.schema_version older or newer than the binary's, or absent, and on a
+#     meta.sql_digest of another build (its tables or views differ), or absent.
 #  2. `load` killed with SIGKILL at several moments leaves the previous database
 #     byte-identical, and a running server (sent SIGHUP after each kill) still serves it.
 #  3. `load` onto a filesystem too small for the new database (a tmpfs just larger than the
@@ -221,6 +222,13 @@ done
 cp "$work/good.sqlite" "$work/nov.sqlite"
 sqlite3 "$work/nov.sqlite" "DELETE FROM meta WHERE key = 'schema_version'"
 refuses "no meta.schema_version" "$work/nov.sqlite"
+# The same schema version, but built by a partnermap whose SQL (tables, views) differs.
+cp "$work/good.sqlite" "$work/digest.sqlite"
+sqlite3 "$work/digest.sqlite" "UPDATE meta SET value = '0123456789abcdef' WHERE key = 'sql_digest'"
+refuses "meta.sql_digest of another build" "$work/digest.sqlite"
+cp "$work/good.sqlite" "$work/nodigest.sqlite"
+sqlite3 "$work/nodigest.sqlite" "DELETE FROM meta WHERE key = 'sql_digest'"
+refuses "no meta.sql_digest (a database from before the digest)" "$work/nodigest.sqlite"
 cp "$work/good.sqlite" "$work/nometa.sqlite"
 sqlite3 "$work/nometa.sqlite" "DROP TABLE meta"
 refuses "no meta table" "$work/nometa.sqlite"

@@ -152,7 +152,7 @@ static char *column_dup(sqlite3_stmt *st, int i)
 static int read_meta(sqlite3 *db, const char *path, struct pm_catalog *cat, struct pm_error *err)
 {
     sqlite3_stmt *st;
-    char *version = NULL;
+    char *version = NULL, *digest = NULL;
     if (sqlite3_prepare_v2(db, "SELECT key, value FROM meta", -1, &st, NULL) != SQLITE_OK)
         return pm_error_set(err, 500, "ServerError",
                             "%s is not a partnermap database (%s); build one with "
@@ -168,10 +168,13 @@ static int read_meta(sqlite3 *db, const char *path, struct pm_catalog *cat, stru
             cat->data_version = column_dup(st, 1);
         else if (!strcmp(k, "loaded_at"))
             cat->loaded_at = column_dup(st, 1);
+        else if (!strcmp(k, "sql_digest"))
+            digest = column_dup(st, 1);
     }
     int rc = sqlite3_finalize(st);
     if (rc != SQLITE_OK) {
         free(version);
+        free(digest);
         return pm_error_set(err, 500, "ServerError", "%s: cannot read meta: %s", path,
                             sqlite3_errmsg(db));
     }
@@ -181,9 +184,22 @@ static int read_meta(sqlite3 *db, const char *path, struct pm_catalog *cat, stru
                      "again with partnermap load",
                      path, version ? version : "(none)", PM_SCHEMA_VERSION);
         free(version);
+        free(digest);
+        return -1;
+    }
+    char mine[17];
+    pm_sl_sql_digest(mine);
+    if (!digest || strcmp(digest, mine)) {
+        pm_error_set(err, 500, "ServerError",
+                     "%s was built by another build of partnermap (SQL digest %s, this one's "
+                     "%s): build it again with partnermap load",
+                     path, digest ? digest : "(none)", mine);
+        free(version);
+        free(digest);
         return -1;
     }
     free(version);
+    free(digest);
     return 0;
 }
 

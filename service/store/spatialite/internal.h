@@ -103,6 +103,11 @@ int pm_sl_coords_next(struct pm_sl_coords *it, double xy[2]);
 
 /* Register pm_date_first, pm_date_last, pm_casei, pm_accenti and pm_geodesic_m on db. */
 int pm_sl_register_functions(sqlite3 *db);
+
+/* The digest of the SQL that shapes a database (schema, collection views, indexes), as 16 hex
+ * digits: `load` stores it in meta.sql_digest and `serve` refuses a database whose digest
+ * differs, so a file built by another build of partnermap is never half understood. */
+void pm_sl_sql_digest(char out[17]);
 /* s folded as pm_casei and/or pm_accenti do; caller frees. */
 char *pm_sl_fold(const char *s, int casei, int accenti);
 

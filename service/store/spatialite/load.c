@@ -375,9 +375,18 @@ static void print_counts(struct loader *ld)
     }
 }
 
+void pm_sl_sql_digest(char out[17])
+{
+    uint64_t h = pm_fnv1a(PM_FNV_INIT, SQL(schema), strlen(SQL(schema)));
+    h = pm_fnv1a(h, SQL(collections), strlen(SQL(collections)));
+    h = pm_fnv1a(h, SQL(finish), strlen(SQL(finish)));
+    snprintf(out, 17, "%016llx", (unsigned long long)h);
+}
+
 static int write_meta(struct loader *ld)
 {
-    char version[17], stamp[32];
+    char version[17], digest[17], stamp[32];
+    pm_sl_sql_digest(digest);
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
@@ -388,12 +397,13 @@ static int write_meta(struct loader *ld)
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(ld->db,
                            "INSERT INTO meta (key, value) VALUES ('schema_version', ?1), "
-                           "('data_version', ?2), ('loaded_at', ?3)",
+                           "('data_version', ?2), ('loaded_at', ?3), ('sql_digest', ?4)",
                            -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(st, 1, PM_SCHEMA_VERSION, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, version, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, stamp, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, digest, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
     sqlite3_finalize(st);
     return rc;
