@@ -60,6 +60,7 @@ struct pm_collection {
     size_t n_links;
     int has_search;       /* q= is answered (a name index exists) */
     long long n_features; /* all the features, counted once at open */
+    long long n_placed;   /* those with a geometry (entries of the spatial index) */
 };
 
 struct pm_catalog {

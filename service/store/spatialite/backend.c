@@ -78,14 +78,25 @@ sqlite3_stmt *pm_sl_session_stmt(struct pm_session *s, const char *sql, struct p
         if (!s->cache[i].sql)
             slot = i;
     if (slot == PM_SL_STMT_CACHE) {
-        slot = s->next_evict;
-        s->next_evict = (s->next_evict + 1) % PM_SL_STMT_CACHE;
+        /* Round robin over the statements no cursor has pinned (a session has one cursor
+         * open at a time, so one is always found). */
+        do {
+            slot = s->next_evict;
+            s->next_evict = (s->next_evict + 1) % PM_SL_STMT_CACHE;
+        } while (s->cache[slot].pinned);
         sqlite3_finalize(s->cache[slot].stmt);
         free(s->cache[slot].sql);
     }
     s->cache[slot].sql = pm_strdup(sql);
     s->cache[slot].stmt = stmt;
     return stmt;
+}
+
+void pm_sl_session_pin(struct pm_session *s, sqlite3_stmt *stmt, int on)
+{
+    for (size_t i = 0; i < PM_SL_STMT_CACHE; i++)
+        if (s->cache[i].stmt == stmt)
+            s->cache[i].pinned = on;
 }
 
 void pm_spatialite_init(void)
@@ -320,6 +331,14 @@ static int read_catalog(sqlite3 *db, const char *path, struct pm_catalog *cat, s
         if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
             goto sql_error;
         c->n_features = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        st = NULL;
+        count_sql = pm_asprintf("SELECT count(*) FROM idx_%s_geom", c->base_table);
+        rc = sqlite3_prepare_v2(db, count_sql, -1, &st, NULL);
+        free(count_sql);
+        if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+            goto sql_error;
+        c->n_placed = sqlite3_column_int64(st, 0);
         sqlite3_finalize(st);
         st = NULL;
         /* q= is answered where the load built a name index for the base table. */

@@ -17,6 +17,7 @@
 struct pm_sl_cached_stmt {
     char *sql;
     sqlite3_stmt *stmt;
+    int pinned; /* an open cursor reads it: never evicted */
 };
 
 /* One read-only connection and its prepared statements, used by one thread at a time. */
@@ -45,6 +46,9 @@ int pm_sl_step(struct pm_session *s, sqlite3_stmt *stmt);
 /* The prepared statement for sql, from the session's cache or newly prepared (then cached;
  * the session keeps owning it: reset it when done, never finalize). NULL with err (500). */
 sqlite3_stmt *pm_sl_session_stmt(struct pm_session *s, const char *sql, struct pm_error *err);
+/* Pin (on = 1) or unpin a statement of the cache: an open cursor pins its statement, so
+ * that the statements a lazy count or a near= search prepare meanwhile cannot evict it. */
+void pm_sl_session_pin(struct pm_session *s, sqlite3_stmt *stmt, int on);
 /* Log the connection's last error and set err to a 500 naming `what`. Returns -1. */
 int pm_sl_db_error(struct pm_error *err, sqlite3 *db, const char *what);
 

@@ -310,6 +310,7 @@ static struct pm_cursor *cursor_new(struct pm_session *s, sqlite3_stmt *stmt,
     struct pm_cursor *cur = pm_calloc(1, sizeof *cur);
     cur->session = s;
     cur->stmt = stmt;
+    pm_sl_session_pin(s, stmt, 1);
     cur->n_props = c->n_props;
     cur->values = pm_calloc(c->n_props ? c->n_props : 1, sizeof *cur->values);
     pm_strbuf_init(&cur->geometry);
@@ -436,9 +437,66 @@ static int near_candidates(struct pm_session *s, const struct pm_collection *c,
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* Does the query narrow the collection at all? */
+static int has_conditions(const struct pm_items_params *p)
+{
+    return p->has_bbox || p->has_datetime || p->n_filters || p->filter || p->q;
+}
+
+/* How many entries of the spatial index meet the box round the disc of `radius` about
+ * `point`, counted up to `cap`. */
+static int count_in_box(struct pm_session *s, const struct pm_collection *c, const double point[2],
+                        double radius, long long cap, long long *found, struct pm_error *err)
+{
+    double box[4];
+    struct pm_strbuf sql;
+    struct pm_sl_binds b = {0};
+    pm_geod_disc_bbox(point[0], point[1], radius, box);
+    pm_strbuf_init(&sql);
+    pm_strbuf_appendf(&sql, "SELECT count(*) FROM (SELECT 1 FROM idx_%s_geom WHERE ",
+                      c->base_table);
+    rtree_box(&sql, &b, box[0], box[1], box[0] > box[2] ? 180 : box[2], box[3]);
+    if (box[0] > box[2]) {
+        pm_strbuf_append_str(&sql, " OR ");
+        rtree_box(&sql, &b, -180, box[1], box[2], box[3]);
+    }
+    pm_strbuf_append_str(&sql, " LIMIT ?)");
+    pm_sl_bind_int(&b, cap);
+    sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql.data, err);
+    pm_strbuf_fini(&sql);
+    int rc = -1;
+    if (stmt && pm_sl_binds_apply(stmt, &b, 1) == 0 && pm_sl_step(s, stmt) == SQLITE_ROW) {
+        *found = sqlite3_column_int64(stmt, 0);
+        rc = 0;
+    } else if (stmt) {
+        pm_sl_db_error(err, s->db, "near");
+    }
+    if (stmt) {
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+    }
+    pm_sl_binds_fini(&b);
+    return rc;
+}
+
+/* The distance from `point` to the farthest corner of the box round the disc of `radius`:
+ * every feature in that box lies within it. */
+static double disc_box_reach(const double point[2], double radius)
+{
+    double box[4];
+    if (pm_geod_disc_bbox(point[0], point[1], radius, box) || box[0] > box[2])
+        return PM_RADIUS_MAX; /* a box round a pole or across the antimeridian: be safe */
+    double reach = 0;
+    for (int i = 0; i < 4; i++)
+        reach = fmax(
+            reach, pm_geod_distance_m(point[0], point[1], box[i & 1 ? 2 : 0], box[i & 2 ? 3 : 1]));
+    return reach;
+}
+
 static int near_open(struct pm_session *s, const struct pm_collection *c,
                      const struct pm_items_params *p, const struct pm_strbuf *where,
                      const struct pm_sl_binds *b, struct pm_cursor **out, long long *matched,
+                     struct pm_strbuf *count_where, struct pm_sl_binds *count_binds,
                      struct pm_error *err)
 {
     struct near_hit *hits = NULL;
@@ -448,22 +506,39 @@ static int near_open(struct pm_session *s, const struct pm_collection *c,
             return -1;
         *matched = (long long)n;
     } else {
-        /* k nearest: grow the disc until it holds k features (or the whole Earth). */
-        long long total;
-        if (count_matches(s, c, where, b, " AND _geom IS NOT NULL", &total, err))
-            return -1;
-        long long k = p->offset + p->limit + 1 < total ? p->offset + p->limit + 1 : total;
-        double radius = 50e3;
+        /* k nearest. The spatial index first says how far to look: the disc grows from 1 km
+         * until its box holds k entries (each probe stops at k, so a dense place costs no
+         * more than a sparse one); the k nearest then lie within the farthest corner of that
+         * box. The disc grows on while the query's other conditions leave fewer than k. */
+        long long k = p->offset + p->limit + 1;
+        double radius = 1e3;
+        while (radius < PM_RADIUS_MAX) {
+            long long found;
+            if (count_in_box(s, c, p->near, radius, k, &found, err))
+                return -1;
+            if (found >= k)
+                break;
+            radius *= 2;
+        }
+        radius = fmin(disc_box_reach(p->near, radius), PM_RADIUS_MAX);
         for (;;) {
             if (near_candidates(s, c, where, b, p->near, radius, &hits, &n, err))
                 return -1;
             if ((long long)n >= k || radius >= PM_RADIUS_MAX)
                 break;
             hits_free(hits, n);
-            radius = fmin(radius * 4, PM_RADIUS_MAX);
+            radius = fmin(radius * 2, PM_RADIUS_MAX);
         }
-        /* The count stopped at its cap: past it numberMatched is left out. */
-        *matched = total > PM_COUNT_MAX ? -1 : total;
+        /* Every placed feature that matches, ordered by distance: counted after the page,
+         * and only when the query has conditions. */
+        if (!has_conditions(p)) {
+            *matched = c->n_placed;
+        } else {
+            *matched = PM_MATCHED_LATER;
+            pm_strbuf_append(count_where, where->data, where->len);
+            pm_strbuf_append_str(count_where, " AND _geom IS NOT NULL");
+            pm_sl_binds_append(count_binds, b);
+        }
     }
     if (n)
         qsort(hits, n, sizeof *hits, hit_order);
@@ -495,12 +570,6 @@ static int near_open(struct pm_session *s, const struct pm_collection *c,
     (*out)->n_hits = to - from;
     (*out)->geodesic = p->geometry == PM_GEOMETRY_GEODESIC;
     return 0;
-}
-
-/* Does the query narrow the collection at all? */
-static int has_conditions(const struct pm_items_params *p)
-{
-    return p->has_bbox || p->has_datetime || p->n_filters || p->filter || p->q;
 }
 
 /* The id a page must start at to end just before p->before: limit features back from it
@@ -563,7 +632,15 @@ int pm_sl_items_open(struct pm_session *s, const struct pm_collection *c,
     if (compile_where(s, &where, &b, c, p, err))
         goto done;
     if (p->has_near) {
-        rc = near_open(s, c, p, &where, &b, out, matched, err);
+        rc = near_open(s, c, p, &where, &b, out, matched, &count_where, &count_binds, err);
+        if (rc == 0) {
+            pm_strbuf_fini(&(*out)->count_where);
+            (*out)->count_where = count_where;
+            (*out)->count_binds = count_binds;
+            pm_strbuf_init(&count_where);
+            memset(&count_binds, 0, sizeof count_binds);
+            (*out)->page_start = p->offset;
+        }
         goto done;
     }
     /* The count is taken after the page (pm_sl_cursor_matched): a page that holds the last
@@ -805,6 +882,7 @@ void pm_sl_cursor_close(struct pm_cursor *cur)
 {
     sqlite3_reset(cur->stmt);
     sqlite3_clear_bindings(cur->stmt);
+    pm_sl_session_pin(cur->session, cur->stmt, 0);
     hits_free(cur->hits, cur->n_hits);
     pm_strbuf_fini(&cur->geometry);
     free(cur->xy);

@@ -42,6 +42,7 @@ struct loader {
     FILE *out, *report;
     size_t n_problems;
     uint64_t hash; /* of every byte read: the data_version of the result */
+    int timing;    /* PM_LOAD_TIMING is set: name the slow statements on stderr */
 };
 
 static void problem(struct loader *ld, const char *file, long line, const char *column,
@@ -68,6 +69,29 @@ static void problem(struct loader *ld, const char *file, long line, const char *
 /* Run every statement of an SQL text. A statement that returns 4 columns is a check: each
  * row it returns is a problem (file, line, column, message), reported with `prefix`. Returns
  * -1 on an SQL error (reported), else 0. */
+/* With PM_LOAD_TIMING set, each statement that took 50 ms or more is named on stderr with its
+ * time: where a load spends it. */
+static void report_time(struct loader *ld, const char *name, sqlite3_stmt *st,
+                        const struct timespec *t0)
+{
+    if (!ld->timing)
+        return;
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ms = (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+    if (ms < 50)
+        return;
+    /* The statement's first line of code, past its comments. */
+    const char *text = sqlite3_sql(st);
+    for (;;) {
+        text += strspn(text, " \t\r\n");
+        if (strncmp(text, "--", 2))
+            break;
+        text += strcspn(text, "\n");
+    }
+    fprintf(stderr, "timing: %s: %.0f ms: %.*s\n", name, ms, (int)strcspn(text, "\n"), text);
+}
+
 static int run_sql(struct loader *ld, const char *name, const char *sql, const char *prefix)
 {
     const char *tail = sql;
@@ -80,6 +104,8 @@ static int run_sql(struct loader *ld, const char *name, const char *sql, const c
         if (!st)
             continue; /* whitespace or a comment */
         int is_check = sqlite3_column_count(st) == 4 && sqlite3_stmt_readonly(st);
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             if (!is_check)
@@ -100,6 +126,7 @@ static int run_sql(struct loader *ld, const char *name, const char *sql, const c
             sqlite3_finalize(st);
             return -1;
         }
+        report_time(ld, name, st, &t0);
         sqlite3_finalize(st);
     }
     return 0;
@@ -379,6 +406,7 @@ void pm_sl_sql_digest(char out[17])
 {
     uint64_t h = pm_fnv1a(PM_FNV_INIT, SQL(schema), strlen(SQL(schema)));
     h = pm_fnv1a(h, SQL(collections), strlen(SQL(collections)));
+    h = pm_fnv1a(h, SQL(load), strlen(SQL(load)));
     h = pm_fnv1a(h, SQL(finish), strlen(SQL(finish)));
     snprintf(out, 17, "%016llx", (unsigned long long)h);
 }
@@ -438,7 +466,8 @@ static void remove_stale(const char *db_path)
 
 int pm_spatialite_load(const char *db_path, const char *data_dir, FILE *out, FILE *report)
 {
-    struct loader ld = {.out = out, .report = report, .hash = PM_FNV_INIT};
+    struct loader ld = {
+        .out = out, .report = report, .hash = PM_FNV_INIT, .timing = !!getenv("PM_LOAD_TIMING")};
     char *tmp = pm_asprintf("%s.loading-%ld", db_path, (long)getpid());
     void *cache = NULL;
     int ok = 0;
@@ -476,8 +505,17 @@ int pm_spatialite_load(const char *db_path, const char *data_dir, FILE *out, FIL
     if (run_sql(&ld, "sql/schema.sql", SQL(schema), NULL) ||
         run_sql(&ld, "sql/load_spec.sql", SQL(load_spec), NULL))
         goto failed;
+    struct timespec t_csv;
+    clock_gettime(CLOCK_MONOTONIC, &t_csv);
     if (read_all_csv(&ld, data_dir) || ld.n_problems)
         goto failed;
+    if (ld.timing) {
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        fprintf(stderr, "timing: reading the CSV files: %.0f ms\n",
+                (double)(t1.tv_sec - t_csv.tv_sec) * 1e3 +
+                    (double)(t1.tv_nsec - t_csv.tv_nsec) / 1e6);
+    }
     if (run_sql(&ld, "sql/checks.sql", SQL(checks), NULL) || ld.n_problems)
         goto failed;
     if (run_sql(&ld, "sql/load.sql", SQL(load), NULL) ||

@@ -6,6 +6,8 @@
  *   pm_accenti(s)                      s without the accents of Latin letters (CQL2 ACCENTI)
  *   pm_geodesic_m(lon1, lat1, lon2, lat2)  geodesic distance on WGS 84, metres
  *   pm_box_meets(geojson, w, s, e, n)     a Point or LineString meets a box
+ *   pm_in_polygon(lon, lat, wkt)          a point lies inside a WKT POLYGON (the load's
+ *                                         country check; the last polygon is kept parsed)
  *
  * and the same folds for C callers, so a literal can be folded once when a filter is
  * compiled. Case folding uses the C.UTF-8 locale's towlower (full Unicode in glibc); accent
@@ -22,6 +24,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <wctype.h>
 
 /* Decode one UTF-8 sequence at s (valid input assumed; invalid bytes pass as themselves). */
@@ -261,6 +264,123 @@ static void box_meets_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_int(ctx, 0);
 }
 
+/* A WKT POLYGON parsed into its rings' vertices, for pm_in_polygon: the last one asked for
+ * is kept per connection, as a load checks every city against one or two polygons. */
+struct polygon_cache {
+    char *wkt;
+    double *xy;     /* every ring's vertices, lon/lat pairs */
+    size_t *starts; /* ring i is vertices starts[i] .. starts[i + 1] - 1 */
+    size_t n_rings, n, cap, cap_rings;
+};
+
+static void polygon_cache_free(void *p)
+{
+    struct polygon_cache *pc = p;
+    free(pc->wkt);
+    free(pc->xy);
+    free(pc->starts);
+    free(pc);
+}
+
+/* Parse "POLYGON ((x y, x y, ...), (...))" into pc: 0, or -1 when it is not one. */
+static int polygon_parse(struct polygon_cache *pc, const char *wkt)
+{
+    pc->n = pc->n_rings = 0;
+    const char *p = wkt + strspn(wkt, " ");
+    if (strncasecmp(p, "POLYGON", 7))
+        return -1;
+    p = strchr(p, '(');
+    if (!p)
+        return -1;
+    p++;
+    for (;;) {
+        p += strspn(p, " \t\r\n");
+        if (*p != '(')
+            return -1;
+        p++;
+        if (pc->n_rings + 2 > pc->cap_rings) {
+            pc->cap_rings = pc->cap_rings ? pc->cap_rings * 2 : 8;
+            pc->starts = pm_realloc(pc->starts, pc->cap_rings * sizeof *pc->starts);
+        }
+        pc->starts[pc->n_rings++] = pc->n;
+        for (;;) {
+            char *end;
+            double x = strtod(p, &end);
+            if (end == p)
+                return -1;
+            p = end;
+            double y = strtod(p, &end);
+            if (end == p)
+                return -1;
+            p = end + strspn(end, " \t\r\n");
+            if (pc->n == pc->cap) {
+                pc->cap = pc->cap ? pc->cap * 2 : 64;
+                pc->xy = pm_realloc(pc->xy, pc->cap * 2 * sizeof *pc->xy);
+            }
+            pc->xy[2 * pc->n] = x;
+            pc->xy[2 * pc->n + 1] = y;
+            pc->n++;
+            if (*p == ',') {
+                p++;
+                continue;
+            }
+            if (*p != ')')
+                return -1;
+            p++;
+            break;
+        }
+        p += strspn(p, " \t\r\n");
+        if (*p == ',') {
+            p++;
+            continue;
+        }
+        if (*p != ')')
+            return -1;
+        pc->starts[pc->n_rings] = pc->n;
+        return 0;
+    }
+}
+
+/* Even-odd rule over every ring (a hole's crossings cancel the shell's); a point exactly on
+ * an edge may fall either way, which a coarse country outline does not care about. */
+static int polygon_contains(const struct polygon_cache *pc, double x, double y)
+{
+    int inside = 0;
+    for (size_t r = 0; r < pc->n_rings; r++) {
+        size_t a = pc->starts[r], b = pc->starts[r + 1];
+        for (size_t i = a, j = b - 1; i < b; j = i++) {
+            double xi = pc->xy[2 * i], yi = pc->xy[2 * i + 1];
+            double xj = pc->xy[2 * j], yj = pc->xy[2 * j + 1];
+            if ((yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi)
+                inside = !inside;
+        }
+    }
+    return inside;
+}
+
+static void in_polygon_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    for (int i = 0; i < 3; i++)
+        if (sqlite3_value_type(argv[i]) == SQLITE_NULL) {
+            sqlite3_result_null(ctx);
+            return;
+        }
+    struct polygon_cache *pc = sqlite3_user_data(ctx);
+    const char *wkt = (const char *)sqlite3_value_text(argv[2]);
+    if (!pc->wkt || strcmp(pc->wkt, wkt)) {
+        free(pc->wkt);
+        pc->wkt = NULL;
+        if (polygon_parse(pc, wkt)) {
+            sqlite3_result_error(ctx, "pm_in_polygon: not a WKT POLYGON", -1);
+            return;
+        }
+        pc->wkt = pm_strdup(wkt);
+    }
+    sqlite3_result_int(
+        ctx, polygon_contains(pc, sqlite3_value_double(argv[0]), sqlite3_value_double(argv[1])));
+}
+
 int pm_sl_register_functions(sqlite3 *db)
 {
     const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
@@ -271,5 +391,8 @@ int pm_sl_register_functions(sqlite3 *db)
     rc |= sqlite3_create_function(db, "pm_accenti", 1, flags, NULL, accenti_fn, NULL, NULL);
     rc |= sqlite3_create_function(db, "pm_geodesic_m", 4, flags, NULL, geodesic_fn, NULL, NULL);
     rc |= sqlite3_create_function(db, "pm_box_meets", 5, flags, NULL, box_meets_fn, NULL, NULL);
+    rc |= sqlite3_create_function_v2(db, "pm_in_polygon", 3, flags,
+                                     pm_calloc(1, sizeof(struct polygon_cache)), in_polygon_fn,
+                                     NULL, NULL, polygon_cache_free);
     return rc == SQLITE_OK ? 0 : -1;
 }
