@@ -28,7 +28,7 @@ SELECT 'cities.csv', c.line, CASE WHEN c.lon IS NULL THEN 'geonames_id' ELSE 'lo
        || k.name_en || ' (outside countries.bounds_wkt of ' || k.code || ')'
 FROM cities p JOIN csv_cities c ON c.id = p.id JOIN countries k ON k.code = p.country
 WHERE p.geom IS NOT NULL AND k.bounds_wkt IS NOT NULL
-  AND Within(p.geom, GeomFromText(k.bounds_wkt, 4326)) IS NOT 1;
+  AND pm_in_polygon(p.lon, p.lat, k.bounds_wkt) IS NOT 1;
 
 -- A region's seat is a gazetteer place of that region (its PPLA or PPLC).
 SELECT 'regions.csv', c.line, 'seat_geonames_id',

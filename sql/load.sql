@@ -19,46 +19,52 @@ SELECT CAST(geonames_id AS INTEGER), name, name_zh, name_ja, country, admin1, fe
        CAST(population AS INTEGER), CAST(lon AS REAL), CAST(lat AS REAL)
 FROM csv_gazetteer ORDER BY line;
 
+CREATE TEMP TABLE partner_counts (city TEXT PRIMARY KEY, n INTEGER NOT NULL);
+INSERT INTO temp.partner_counts
+SELECT city, count(*) FROM (SELECT cn_city AS city FROM csv_partnerships
+                            UNION ALL SELECT jp_city FROM csv_partnerships)
+GROUP BY city;
+
+-- Each table is written in id order, so that its rowids follow its ids: the spatial index
+-- below carries the rowid as a third dimension, and a bbox query finds the first features by
+-- id from it without sorting every feature in the box (store/spatialite/items.c). Geometry,
+-- GeoJSON, distances and partner counts are computed in the same pass as the rows.
 INSERT INTO cities (id, country, region, level, name_en, name_zh, name_ja, name_local,
                     geonames_id, population, geocode_method, geocode_confidence, source,
-                    verification, notes, lon, lat)
+                    verification, notes, lon, lat, geom, geojson, partners)
+SELECT id, country, region, level, name_en, name_zh, name_ja, name_local, geonames_id,
+       population, geocode_method, geocode_confidence, source, verification, notes, lon, lat,
+       MakePoint(lon, lat, 4326), AsGeoJSON(MakePoint(lon, lat, 4326), 6),
+       coalesce((SELECT n FROM temp.partner_counts WHERE city = id), 0)
+FROM (
 SELECT c.id, c.country, c.region, c.level, c.name_en, c.name_zh, c.name_ja, c.name_local,
-       coalesce(CAST(c.geonames_id AS INTEGER), n.geonames_id),
-       coalesce(CAST(c.population AS INTEGER), g.population, gn.population),
+       coalesce(CAST(c.geonames_id AS INTEGER), n.geonames_id) AS geonames_id,
+       coalesce(CAST(c.population AS INTEGER), g.population, gn.population) AS population,
        CASE WHEN c.geocode_method IS NOT NULL THEN c.geocode_method
             WHEN c.lon IS NOT NULL THEN 'source'
             WHEN c.geonames_id IS NOT NULL THEN 'gazetteer-id'
-            ELSE 'gazetteer-name' END,
+            ELSE 'gazetteer-name' END AS geocode_method,
        c.geocode_confidence, c.source, c.verification, c.notes,
        CASE WHEN c.geocode_method IS 'unplaced' THEN NULL
-            ELSE coalesce(CAST(c.lon AS REAL), g.lon, gn.lon) END,
+            ELSE coalesce(CAST(c.lon AS REAL), g.lon, gn.lon) END AS lon,
        CASE WHEN c.geocode_method IS 'unplaced' THEN NULL
-            ELSE coalesce(CAST(c.lat AS REAL), g.lat, gn.lat) END
+            ELSE coalesce(CAST(c.lat AS REAL), g.lat, gn.lat) END AS lat
 FROM csv_cities c
 LEFT JOIN gazetteer g ON c.lon IS NULL AND g.geonames_id = CAST(c.geonames_id AS INTEGER)
 LEFT JOIN csv_name_candidates n ON n.line = c.line
 LEFT JOIN gazetteer gn ON gn.geonames_id = CAST(n.geonames_id AS INTEGER)
-ORDER BY c.line;
-
-UPDATE cities SET geom = MakePoint(lon, lat, 4326) WHERE lon IS NOT NULL;
-UPDATE cities SET geojson = AsGeoJSON(geom, 6) WHERE geom IS NOT NULL;
+)
+ORDER BY id;
 
 INSERT INTO partnerships (id, cn_city, jp_city, kind, level, established, established_marks,
-                          established_first, established_last, source, verification, notes)
-SELECT id, cn_city, jp_city, kind, level, established, established_marks,
-       pm_date_first(established), pm_date_last(established), source, verification, notes
-FROM csv_partnerships ORDER BY line;
-
-UPDATE partnerships SET geom = (
-    SELECT MakeLine(cn.geom, jp.geom) FROM cities cn, cities jp
-    WHERE cn.id = partnerships.cn_city AND jp.id = partnerships.jp_city);
-UPDATE partnerships SET geojson = AsGeoJSON(geom, 6) WHERE geom IS NOT NULL;
-UPDATE partnerships SET distance_km = (
-    SELECT round(pm_geodesic_m(cn.lon, cn.lat, jp.lon, jp.lat) / 1000.0, 3)
-    FROM cities cn, cities jp
-    WHERE cn.id = partnerships.cn_city AND jp.id = partnerships.jp_city);
-UPDATE cities SET partners = (
-    SELECT count(*) FROM partnerships WHERE cn_city = cities.id OR jp_city = cities.id);
+                          established_first, established_last, source, verification, notes,
+                          geom, geojson, distance_km)
+SELECT p.id, p.cn_city, p.jp_city, p.kind, p.level, p.established, p.established_marks,
+       pm_date_first(p.established), pm_date_last(p.established), p.source, p.verification,
+       p.notes, MakeLine(cn.geom, jp.geom), AsGeoJSON(MakeLine(cn.geom, jp.geom), 6),
+       round(pm_geodesic_m(cn.lon, cn.lat, jp.lon, jp.lat) / 1000.0, 3)
+FROM csv_partnerships p JOIN cities cn ON cn.id = p.cn_city JOIN cities jp ON jp.id = p.jp_city
+ORDER BY p.id;
 
 INSERT INTO initiatives (id, name, adopted, venue_city, url, source, verification, notes)
 SELECT id, name, adopted, venue_city, url, source, verification, notes
@@ -68,7 +74,7 @@ INSERT INTO memberships (id, initiative, city, role, since, since_first, since_l
                          source, verification, notes, geom, geojson)
 SELECT m.id, m.initiative, m.city, m.role, m.since, pm_date_first(m.since),
        pm_date_last(m.since), m.evidence, m.source, m.verification, m.notes, c.geom, c.geojson
-FROM csv_memberships m JOIN cities c ON c.id = m.city ORDER BY m.line;
+FROM csv_memberships m JOIN cities c ON c.id = m.city ORDER BY m.id;
 
 INSERT INTO pilot_activities (id, initiative, city, category, theme, title, period_start,
                               period_end, period_first, period_last, status, details, source,
@@ -76,38 +82,63 @@ INSERT INTO pilot_activities (id, initiative, city, category, theme, title, peri
 SELECT p.id, p.initiative, p.city, p.category, p.theme, p.title, p.period_start, p.period_end,
        pm_date_first(p.period_start), pm_date_last(coalesce(p.period_end, p.period_start)),
        p.status, p.details, p.source, p.verification, p.notes, c.geom, c.geojson
-FROM csv_pilot_activities p JOIN cities c ON c.id = p.city ORDER BY p.line;
+FROM csv_pilot_activities p JOIN cities c ON c.id = p.city ORDER BY p.id;
 
 INSERT INTO events (id, initiative, title, type, start_date, end_date, date_first, date_last,
                     host_city, participants, source, verification, notes, geom, geojson)
 SELECT e.id, e.initiative, e.title, e.type, e.start_date, e.end_date,
        pm_date_first(e.start_date), pm_date_last(coalesce(e.end_date, e.start_date)),
        e.host_city, e.participants, e.source, e.verification, e.notes, c.geom, c.geojson
-FROM csv_events e LEFT JOIN cities c ON c.id = e.host_city ORDER BY e.line;
+FROM csv_events e LEFT JOIN cities c ON c.id = e.host_city ORDER BY e.id;
 
-SELECT CreateSpatialIndex('cities', 'geom');
-SELECT CreateSpatialIndex('partnerships', 'geom');
-SELECT CreateSpatialIndex('memberships', 'geom');
-SELECT CreateSpatialIndex('pilot_activities', 'geom');
-SELECT CreateSpatialIndex('events', 'geom');
+-- The spatial index of each table: an R*Tree of each geometry's extent and, as a third
+-- dimension, its rowid (rmin = rmax = rowid; exact as a 32-bit float up to 16,777,216 rows,
+-- and re-checked on the integer pkid beyond). Searched by box alone it is an ordinary
+-- spatial index; searched by box and a range of rowids it gives the features of a box in id
+-- order, a window at a time.
+CREATE VIRTUAL TABLE idx_cities_geom USING rtree(pkid, xmin, xmax, ymin, ymax, rmin, rmax);
+INSERT INTO idx_cities_geom
+SELECT rowid, lon, lon, lat, lat, rowid, rowid FROM cities WHERE geom IS NOT NULL;
+CREATE VIRTUAL TABLE idx_partnerships_geom USING rtree(pkid, xmin, xmax, ymin, ymax, rmin, rmax);
+INSERT INTO idx_partnerships_geom
+SELECT rowid, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom), rowid, rowid
+FROM partnerships WHERE geom IS NOT NULL;
+CREATE VIRTUAL TABLE idx_memberships_geom USING rtree(pkid, xmin, xmax, ymin, ymax, rmin, rmax);
+INSERT INTO idx_memberships_geom
+SELECT rowid, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom), rowid, rowid
+FROM memberships WHERE geom IS NOT NULL;
+CREATE VIRTUAL TABLE idx_pilot_activities_geom
+USING rtree(pkid, xmin, xmax, ymin, ymax, rmin, rmax);
+INSERT INTO idx_pilot_activities_geom
+SELECT rowid, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom), rowid, rowid
+FROM pilot_activities WHERE geom IS NOT NULL;
+CREATE VIRTUAL TABLE idx_events_geom USING rtree(pkid, xmin, xmax, ymin, ymax, rmin, rmax);
+INSERT INTO idx_events_geom
+SELECT rowid, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom), rowid, rowid
+FROM events WHERE geom IS NOT NULL;
 
 -- The name index of each collection (see the fts_ tables in sql/schema.sql).
-INSERT INTO fts_cities (rowid, names)
-SELECT rowid, '|' || pm_casei(pm_accenti(name_en)) || '|' || coalesce(name_zh, '') || '|'
+-- A city's names once, in a TEMP table keyed by id (read back from an FTS5 table by rowid
+-- they cost more than building them). FTS5 is filled in rowid order: out of order it
+-- costs five times as much.
+CREATE TEMP TABLE city_names (id TEXT PRIMARY KEY, names TEXT NOT NULL);
+INSERT INTO temp.city_names (id, names)
+SELECT id, '|' || pm_casei(pm_accenti(name_en)) || '|' || coalesce(name_zh, '') || '|'
        || coalesce(name_ja, '') || '|' || coalesce(pm_casei(pm_accenti(name_local)), '') || '|'
        || replace(substr(id, 4), '-', ' ') || '|'
-FROM cities;
+FROM cities ORDER BY id;
+INSERT INTO fts_cities (rowid, names)
+SELECT c.rowid, n.names FROM cities c JOIN temp.city_names n ON n.id = c.id ORDER BY c.rowid;
 INSERT INTO fts_partnerships (rowid, names)
-SELECT p.rowid, '|' || f1.names || f2.names
+SELECT p.rowid, '|' || n1.names || n2.names
 FROM partnerships p
-JOIN cities c1 ON c1.id = p.cn_city JOIN fts_cities f1 ON f1.rowid = c1.rowid
-JOIN cities c2 ON c2.id = p.jp_city JOIN fts_cities f2 ON f2.rowid = c2.rowid;
+JOIN temp.city_names n1 ON n1.id = p.cn_city JOIN temp.city_names n2 ON n2.id = p.jp_city
+ORDER BY p.rowid;
 INSERT INTO fts_memberships (rowid, names)
-SELECT m.rowid, f.names FROM memberships m
-JOIN cities c ON c.id = m.city JOIN fts_cities f ON f.rowid = c.rowid;
+SELECT m.rowid, n.names FROM memberships m JOIN temp.city_names n ON n.id = m.city;
 INSERT INTO fts_pilot_activities (rowid, names)
-SELECT p.rowid, f.names || pm_casei(pm_accenti(p.title)) || '|' FROM pilot_activities p
-JOIN cities c ON c.id = p.city JOIN fts_cities f ON f.rowid = c.rowid;
+SELECT p.rowid, n.names || pm_casei(pm_accenti(p.title)) || '|' FROM pilot_activities p
+JOIN temp.city_names n ON n.id = p.city;
 INSERT INTO fts_events (rowid, names)
-SELECT e.rowid, coalesce(f.names, '|') || pm_casei(pm_accenti(e.title)) || '|' FROM events e
-LEFT JOIN cities c ON c.id = e.host_city LEFT JOIN fts_cities f ON f.rowid = c.rowid;
+SELECT e.rowid, coalesce(n.names, '|') || pm_casei(pm_accenti(e.title)) || '|' FROM events e
+LEFT JOIN temp.city_names n ON n.id = e.host_city;

@@ -160,8 +160,9 @@ CREATE TABLE events (
     geojson TEXT
 );
 
--- Geometry columns and their R*Tree indexes; the items queries use the index tables
--- (idx_<table>_geom) directly for bbox searches.
+-- Geometry columns. Their R*Tree indexes (idx_<table>_geom, with the rowid as a third
+-- dimension) are built by sql/load.sql once the rows are in; the items queries search them
+-- directly.
 SELECT AddGeometryColumn('cities', 'geom', 4326, 'POINT', 'XY');
 SELECT AddGeometryColumn('partnerships', 'geom', 4326, 'LINESTRING', 'XY');
 SELECT AddGeometryColumn('memberships', 'geom', 4326, 'POINT', 'XY');
