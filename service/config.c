@@ -56,6 +56,10 @@ static const char usage_serve[] =
     "  --max-connections N   open connections in all (default 1024)\n"
     "  --max-connections-per-ip N  open connections from one address (default 64)\n"
     "  --idle-timeout S      close a connection idle this many seconds (default 15)\n"
+    "  --request-timeout S   close a connection that takes longer to send a request head,\n"
+    "                        from its opening or its previous response (default 30)\n"
+    "  --max-connection-time S  close a connection open this many seconds in all, even\n"
+    "                        in the middle of a response (default 600)\n"
     "  --max-url-bytes N     longest path and query string, else 414 (default 8192)\n"
     "  --max-header-bytes N  largest request headers, else 431 (default 16384)\n"
     "  --connection-memory N bytes per connection for request and buffers (default 131072)\n"
@@ -106,6 +110,8 @@ static unsigned *limit_flag(struct pm_config *cfg, const char *flag)
         {"--max-connections", offsetof(struct pm_config, max_connections)},
         {"--max-connections-per-ip", offsetof(struct pm_config, max_connections_per_ip)},
         {"--idle-timeout", offsetof(struct pm_config, idle_timeout_s)},
+        {"--request-timeout", offsetof(struct pm_config, request_timeout_s)},
+        {"--max-connection-time", offsetof(struct pm_config, max_connection_time_s)},
         {"--max-url-bytes", offsetof(struct pm_config, max_url_bytes)},
         {"--max-header-bytes", offsetof(struct pm_config, max_header_bytes)},
         {"--connection-memory", offsetof(struct pm_config, connection_memory)},

@@ -22,8 +22,8 @@ struct pm_config {
     unsigned step_timeout_ms; /* the longest one query step may run; default 5000 */
     unsigned cache_mb;        /* memory for cached responses; default 64, 0: none */
     /* HTTP limits (see struct pm_http_config); 0: the default. */
-    unsigned max_connections, max_connections_per_ip, idle_timeout_s, max_url_bytes,
-        max_header_bytes, connection_memory;
+    unsigned max_connections, max_connections_per_ip, idle_timeout_s, request_timeout_s,
+        max_connection_time_s, max_url_bytes, max_header_bytes, connection_memory;
 };
 
 /* Parse argv. Returns 0, or -1 after printing one line that says what was wrong to stderr.

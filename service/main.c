@@ -81,6 +81,8 @@ static int serve(const struct pm_config *cfg)
                                       .max_connections = cfg->max_connections,
                                       .max_connections_per_ip = cfg->max_connections_per_ip,
                                       .idle_timeout_s = cfg->idle_timeout_s,
+                                      .request_timeout_s = cfg->request_timeout_s,
+                                      .max_connection_time_s = cfg->max_connection_time_s,
                                       .max_url_bytes = cfg->max_url_bytes,
                                       .max_header_bytes = cfg->max_header_bytes,
                                       .connection_memory = cfg->connection_memory};

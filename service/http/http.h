@@ -18,6 +18,11 @@ struct pm_http_config {
     unsigned max_connections;        /* open connections in all (1024) */
     unsigned max_connections_per_ip; /* open connections from one client address (64) */
     unsigned idle_timeout_s;         /* a connection idle this long is closed (15) */
+    unsigned request_timeout_s;      /* a connection that takes longer to send a request head,
+                                        from its opening or from the end of the previous
+                                        response, is closed (30) */
+    unsigned max_connection_time_s;  /* a connection open this long is closed, even in the
+                                        middle of a response (600) */
     unsigned max_url_bytes;          /* the path and query string (8192): 414 past it */
     unsigned max_header_bytes;       /* all request headers together (16384): 431 past it */
     size_t connection_memory;        /* per connection, for reading the request and buffering

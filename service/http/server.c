@@ -5,6 +5,9 @@
  * MHD response from the moment the response is created, and freed by MHD through its
  * free callback — never here.
  *
+ * A watchdog thread cuts off a connection that takes too long to send a request head or that
+ * has been open too long in all (see "Deadlines" below).
+ *
  * Errors from api/ become `{"code": ..., "description": ...}` here and nowhere else. Server
  * errors (5xx) show the client only a request id; the detail goes to the log.
  */
@@ -13,15 +16,29 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #define MAX_ARGS 64
+
+/* One open connection, for the watchdog (see "Deadlines" below). */
+enum conn_phase { PHASE_RECEIVING, PHASE_RESPONDING };
+
+struct conn_slot {
+    struct conn_slot *prev, *next;
+    int fd;                    /* the connection's socket: shut down, never closed, here */
+    int cut;                   /* shut down already; libmicrohttpd has yet to close it */
+    enum conn_phase phase;     /* receiving a request head, or handling and answering one */
+    double start, phase_start; /* CLOCK_MONOTONIC seconds */
+    char client[INET6_ADDRSTRLEN];
+};
 
 struct pm_http {
     struct MHD_Daemon *daemon;
@@ -30,6 +47,14 @@ struct pm_http {
     unsigned port;
     unsigned max_url_bytes;
     unsigned max_header_bytes;
+    unsigned request_timeout_s;
+    unsigned max_connection_time_s;
+    /* The open connections and the watchdog; all under conns_lock. */
+    pthread_mutex_t conns_lock;
+    pthread_cond_t watchdog_wake;
+    struct conn_slot *conns;
+    int watchdog_stop;
+    pthread_t watchdog;
 };
 
 /* Per-request state, from the first handler call to the completed callback. */
@@ -306,6 +331,202 @@ static void add_common_headers(struct pm_http *h, struct MHD_Response *r,
     }
 }
 
+/* --- Deadlines: the time to send a request head, and a connection's time in all ---------
+ *
+ * libmicrohttpd 0.9.75 closes a connection that is idle (--idle-timeout) but has no limit on
+ * the time a client takes to send a request nor on a connection's age, so a client that
+ * trickles a byte a second would keep its connection for ever. Each connection therefore
+ * has a slot (notify_connection), linked into h->conns, that records when it opened and
+ * when its present phase began: RECEIVING from the opening, or from the end of the previous
+ * response, until the whole request head is in (the handler's first call for the request);
+ * RESPONDING from then until the request completes. A watchdog thread looks at the slots
+ * four times a second and shuts down (shutdown(2), SHUT_RDWR) the socket of a connection
+ * that has been RECEIVING for longer than --request-timeout, or open for longer than
+ * --max-connection-time. libmicrohttpd sees the hang-up in its epoll set (EPOLLHUP), or an
+ * error on its next recv or send, and closes the connection itself as it would one the
+ * client closed.
+ *
+ * Why shutting down slot->fd can never hit another connection's socket: libmicrohttpd
+ * (0.9.75, read in the Debian source package 0.9.75-6, src/microhttpd/daemon.c) delivers
+ * MHD_CONNECTION_NOTIFY_CLOSED before it closes the descriptor, on both paths where it
+ * closes a connection it has announced with NOTIFY_STARTED:
+ *  - MHD_cleanup_connections() (every connection closed while served, and all of them at
+ *    MHD_stop_daemon through close_all_connections()): the CLOSED notification at lines
+ *    3799-3803, MHD_socket_close_chk_(pos->socket_fd) only at line 3845;
+ *  - new_connection_process_()'s cleanup path (epoll_ctl failed after STARTED): CLOSED at
+ *    lines 2898-2902, the close at line 2927.
+ * Its other close() calls on client sockets come before NOTIFY_STARTED (accept, the limits,
+ * new_connection_prepare_), or are new_connection_close_() for connections handed in with
+ * MHD_add_connection() and never announced: there is no slot for any of them. While a
+ * connection is open libmicrohttpd only shuts its socket down (MHD_connection_mark_closed_,
+ * connection.c). The CLOSED notification unlinks the slot under conns_lock, and the
+ * watchdog shuts down only while it holds conns_lock and finds the slot linked: at that
+ * moment the notification has not returned, so close() has not run, and the number is
+ * still this connection's socket. */
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                              enum MHD_ConnectionNotificationCode code)
+{
+    struct pm_http *h = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *fd_info =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        const union MHD_ConnectionInfo *addr_info =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        if (!fd_info)
+            return;
+        struct conn_slot *s = pm_calloc(1, sizeof *s);
+        s->fd = fd_info->connect_fd;
+        s->phase = PHASE_RECEIVING;
+        s->start = s->phase_start = mono_now();
+        const struct sockaddr *sa = addr_info ? addr_info->client_addr : NULL;
+        if (sa && sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, s->client,
+                      sizeof s->client);
+        else if (sa && sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+                      s->client, sizeof s->client);
+        else
+            snprintf(s->client, sizeof s->client, "-");
+        pthread_mutex_lock(&h->conns_lock);
+        s->next = h->conns;
+        if (h->conns)
+            h->conns->prev = s;
+        h->conns = s;
+        pthread_mutex_unlock(&h->conns_lock);
+        *socket_context = s;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+        struct conn_slot *s = *socket_context;
+        if (!s)
+            return;
+        /* Before libmicrohttpd closes the socket (see above). */
+        pthread_mutex_lock(&h->conns_lock);
+        if (s->prev)
+            s->prev->next = s->next;
+        else
+            h->conns = s->next;
+        if (s->next)
+            s->next->prev = s->prev;
+        pthread_mutex_unlock(&h->conns_lock);
+        free(s);
+        *socket_context = NULL;
+    }
+}
+
+/* Move conn's slot to phase, from now. Called from the connection's own worker thread,
+ * between its NOTIFY_STARTED and NOTIFY_CLOSED, so the slot is alive. */
+static void set_phase(struct pm_http *h, struct MHD_Connection *conn, enum conn_phase phase)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    struct conn_slot *s = info ? info->socket_context : NULL;
+    if (!s)
+        return;
+    double now = mono_now();
+    pthread_mutex_lock(&h->conns_lock);
+    s->phase = phase;
+    s->phase_start = now;
+    pthread_mutex_unlock(&h->conns_lock);
+}
+
+#define WATCHDOG_PERIOD_MS 250
+
+static void *watchdog(void *arg)
+{
+    struct pm_http *h = arg;
+    pthread_mutex_lock(&h->conns_lock);
+    while (!h->watchdog_stop) {
+        struct timespec until;
+        clock_gettime(CLOCK_MONOTONIC, &until);
+        until.tv_nsec += WATCHDOG_PERIOD_MS * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&h->watchdog_wake, &h->conns_lock, &until);
+        if (h->watchdog_stop)
+            break;
+        double now = mono_now();
+        for (struct conn_slot *s = h->conns; s; s = s->next) {
+            if (s->cut)
+                continue;
+            const char *limit;
+            double secs;
+            unsigned max;
+            if (now - s->start >= h->max_connection_time_s) {
+                limit = "max-connection-time";
+                secs = now - s->start;
+                max = h->max_connection_time_s;
+            } else if (s->phase == PHASE_RECEIVING &&
+                       now - s->phase_start >= h->request_timeout_s) {
+                limit = "request-timeout";
+                secs = now - s->phase_start;
+                max = h->request_timeout_s;
+            } else {
+                continue;
+            }
+            /* Linked, so not yet closed (see above): s->fd is this connection's socket. */
+            shutdown(s->fd, SHUT_RDWR);
+            s->cut = 1;
+            /* Logged under the lock, so that s is alive; pm_log takes only its own lock. */
+            pm_log(PM_LOG_WARN,
+                   "msg=\"connection cut off\" limit=%s limit_s=%u seconds=%.1f client=%s "
+                   "phase=%s",
+                   limit, max, secs, s->client,
+                   s->phase == PHASE_RECEIVING ? "receiving" : "responding");
+        }
+    }
+    pthread_mutex_unlock(&h->conns_lock);
+    return NULL;
+}
+
+/* Initialise what the watchdog and the notifications share. 0, or -1. */
+static int conns_init(struct pm_http *h)
+{
+    pthread_condattr_t ca;
+    if (pthread_condattr_init(&ca))
+        return -1;
+    int rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) ||
+             pthread_cond_init(&h->watchdog_wake, &ca);
+    pthread_condattr_destroy(&ca);
+    if (rc)
+        return -1;
+    if (pthread_mutex_init(&h->conns_lock, NULL)) {
+        pthread_cond_destroy(&h->watchdog_wake);
+        return -1;
+    }
+    return 0;
+}
+
+/* Stop the watchdog and wait for it; prompt (the condition wakes it). */
+static void watchdog_stop(struct pm_http *h)
+{
+    pthread_mutex_lock(&h->conns_lock);
+    h->watchdog_stop = 1;
+    pthread_cond_signal(&h->watchdog_wake);
+    pthread_mutex_unlock(&h->conns_lock);
+    pthread_join(h->watchdog, NULL);
+}
+
+static void conns_fini(struct pm_http *h)
+{
+    /* MHD_stop_daemon has announced every connection closed; this is only in case. */
+    while (h->conns) {
+        struct conn_slot *s = h->conns;
+        h->conns = s->next;
+        free(s);
+    }
+    pthread_mutex_destroy(&h->conns_lock);
+    pthread_cond_destroy(&h->watchdog_wake);
+}
+
 static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char *url,
                               const char *method, const char *version, const char *upload_data,
                               size_t *upload_data_size, void **con_cls)
@@ -320,6 +541,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
         snprintf(rs->method, sizeof rs->method, "%s", method);
         snprintf(rs->path, sizeof rs->path, "%s", url);
         *con_cls = rs;
+        set_phase(h, conn, PHASE_RESPONDING);
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -431,8 +653,9 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)conn;
+    /* The response is sent (or the request given up): what follows on a kept-alive
+     * connection is the wait for the next request head. */
+    set_phase(cls, conn, PHASE_RECEIVING);
     struct req_state *rs = *con_cls;
     if (!rs)
         return;
@@ -489,22 +712,40 @@ struct pm_http *pm_http_start(struct pm_api *api, const struct pm_http_config *c
     h->max_url_bytes = or_default(cfg->max_url_bytes, 8192);
     h->max_header_bytes = or_default(cfg->max_header_bytes, 16384);
     h->cors_origin = pm_strdup(cfg->cors_origin ? cfg->cors_origin : "*");
+    h->request_timeout_s = or_default(cfg->request_timeout_s, 30);
+    h->max_connection_time_s = or_default(cfg->max_connection_time_s, 600);
+    if (conns_init(h)) {
+        free(h->cors_origin);
+        free(h);
+        pm_error_set(err, 500, "ServerError", "cannot create the connection watchdog's lock");
+        return NULL;
+    }
     unsigned threads = cfg->threads ? cfg->threads : 1;
     h->daemon = MHD_start_daemon(
         flags, (uint16_t)cfg->port, NULL, NULL, answer, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
         NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_SOCK_ADDR,
         (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_NOTIFY_COMPLETED,
-        completed, h, MHD_OPTION_CONNECTION_TIMEOUT, or_default(cfg->idle_timeout_s, 15),
+        completed, h, MHD_OPTION_NOTIFY_CONNECTION, notify_connection, h,
+        MHD_OPTION_CONNECTION_TIMEOUT, or_default(cfg->idle_timeout_s, 15),
         MHD_OPTION_CONNECTION_LIMIT, or_default(cfg->max_connections, 1024),
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, or_default(cfg->max_connections_per_ip, 64),
         MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         cfg->connection_memory ? cfg->connection_memory : (size_t)131072, MHD_OPTION_END);
     if (!h->daemon) {
+        conns_fini(h);
         free(h->cors_origin);
         free(h);
         pm_error_set(err, 500, "ServerError",
                      "cannot listen on %s port %u (in use, or not an address of this machine?)",
                      cfg->bind, cfg->port);
+        return NULL;
+    }
+    if (pthread_create(&h->watchdog, NULL, watchdog, h)) {
+        MHD_stop_daemon(h->daemon);
+        conns_fini(h);
+        free(h->cors_origin);
+        free(h);
+        pm_error_set(err, 500, "ServerError", "cannot start the connection watchdog thread");
         return NULL;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -535,7 +776,11 @@ void pm_http_stop(struct pm_http *h, unsigned grace_ms)
             break;
         usleep(10 * 1000);
     }
+    /* The watchdog went on cutting slow clients during the grace period; it is joined before
+     * MHD_stop_daemon, which closes the rest (their NOTIFY_CLOSED frees the slots). */
+    watchdog_stop(h);
     MHD_stop_daemon(h->daemon);
+    conns_fini(h);
     free(h->cors_origin);
     free(h);
 }

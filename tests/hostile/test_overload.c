@@ -25,9 +25,9 @@
  *    quarantine being what it is;
  *  - after the flood stops, the server holds no client socket within 3 s (its socket count
  *    in /proc/PID/fd is back to the baseline), answers 200, and exits 0 on SIGTERM.
- * The clients that trickle a byte a second are not idle and are not cut off: the report
- * prints how many were still open at the end (a limit of idle timeouts, bounded by the
- * per-address limit).
+ * The clients that trickle a byte a second are not idle and are not cut off here: the report
+ * prints how many were still open at the end. The request timeout cuts them (30 s by
+ * default, longer than this flood; test_deadlines shows it with a short one).
  *
  * usage: test_overload PARTNERMAP FIXTURE_DB
  */
