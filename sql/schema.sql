@@ -163,11 +163,15 @@ CREATE TABLE events (
 -- Geometry columns. Their R*Tree indexes (idx_<table>_geom, with the rowid as a third
 -- dimension) are built by sql/load.sql once the rows are in; the items queries search them
 -- directly.
-SELECT AddGeometryColumn('cities', 'geom', 4326, 'POINT', 'XY');
-SELECT AddGeometryColumn('partnerships', 'geom', 4326, 'LINESTRING', 'XY');
-SELECT AddGeometryColumn('memberships', 'geom', 4326, 'POINT', 'XY');
-SELECT AddGeometryColumn('pilot_activities', 'geom', 4326, 'POINT', 'XY');
-SELECT AddGeometryColumn('events', 'geom', 4326, 'POINT', 'XY');
+-- Plain BLOB columns while the rows go in, registered as SpatiaLite geometry columns
+-- (RecoverGeometryColumn, which checks every value's type and SRID) once they are in, by
+-- sql/checks_after.sql: the checking triggers AddGeometryColumn would install cost more per
+-- row than all the rest of a city's insert.
+ALTER TABLE cities ADD COLUMN geom BLOB;
+ALTER TABLE partnerships ADD COLUMN geom BLOB;
+ALTER TABLE memberships ADD COLUMN geom BLOB;
+ALTER TABLE pilot_activities ADD COLUMN geom BLOB;
+ALTER TABLE events ADD COLUMN geom BLOB;
 
 -- Name search (q=): one FTS5 trigram index per collection's base table, rowid = the base
 -- table's rowid, `names` the names of the feature and of its places, folded to lower case

@@ -264,14 +264,30 @@ struct attacker {
 
 /* What the server holds right now, from /proc/net/tcp: a connection to its port that a file
  * descriptor owns (inode != 0) was accepted; one still in the listen backlog has inode 0.
- * Counts them per client address (held[0]: 127.0.0.1, held[k]: 127.0.0.(k+1)) and marks
- * the attackers accepted. Returns the total held. */
+ * A connection counts as held when it was also owned at the previous sample, 50 ms before:
+ * over a limit libmicrohttpd accepts and closes at once, and a sample can catch such a socket
+ * in the microseconds it is owned (seen as "41 held (limit 40)" now and then). Counts them per
+ * client address (held[0]: 127.0.0.1, held[k]: 127.0.0.(k+1)) and marks the attackers
+ * accepted. Returns the total held. */
+#define MAX_SEEN 1024
+static unsigned long long seen_prev[MAX_SEEN], seen_now[MAX_SEEN];
+static size_t n_seen_prev, n_seen_now;
+
+static int seen_before(unsigned long long key)
+{
+    for (size_t i = 0; i < n_seen_prev; i++)
+        if (seen_prev[i] == key)
+            return 1;
+    return 0;
+}
+
 static int sample_held(struct attacker *at, size_t n_at, int held[N_ADDRS + 1], double t)
 {
     FILE *f = fopen("/proc/net/tcp", "r");
     char line[512];
     int total = 0;
     memset(held, 0, sizeof(int) * (N_ADDRS + 1));
+    n_seen_now = 0;
     if (!f)
         return -1;
     while (fgets(line, sizeof line, f)) {
@@ -282,15 +298,23 @@ static int sample_held(struct attacker *at, size_t n_at, int held[N_ADDRS + 1], 
             continue;
         if (lp != port || st != 1 || inode == 0)
             continue;
+        unsigned long long key = (unsigned long long)rip << 16 | rp;
+        if (n_seen_now < MAX_SEEN)
+            seen_now[n_seen_now++] = key;
+        for (size_t i = 0; i < n_at; i++)
+            if (at[i].lport == rp && !at[i].accepted && !at[i].closed)
+                at[i].accepted = t;
+        if (!seen_before(key))
+            continue;
         unsigned last = (rip >> 24) & 0xff; /* 127.0.0.X, stored in network order */
         total++;
         if (last >= 1 && last <= N_ADDRS + 1)
             held[last - 1]++;
-        for (size_t i = 0; i < n_at; i++)
-            if (at[i].lport == rp && !at[i].accepted && !at[i].closed)
-                at[i].accepted = t;
     }
     fclose(f);
+    memcpy(seen_prev, seen_now, n_seen_now * sizeof *seen_now);
+    n_seen_prev = n_seen_now;
+    n_seen_now = 0;
     return total;
 }
 

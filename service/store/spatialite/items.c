@@ -294,8 +294,13 @@ struct pm_cursor {
     struct pm_strbuf geometry; /* the densified geometry of the current row */
     double *xy;                /* its vertices, lon/lat pairs */
     size_t cap_xy;
-    struct near_hit *hits; /* near=: the page, in order; NULL for a plain query */
+    struct near_hit *hits; /* near= or a box by windows: the page, in order; else NULL */
     size_t n_hits, next_hit;
+    int hits_measured; /* the hits carry distances (near=) */
+    /* A box by windows, counted before the page: numberMatched is box_matched (-1 past
+     * PM_COUNT_BOX entries of the spatial index in the box). */
+    int count_box_first;
+    long long box_matched;
     /* numberMatched left for later: the WHERE clause and its values, and where the page
      * starts (-1 when it starts after a feature, not at a known position). */
     const struct pm_collection *collection;
@@ -568,8 +573,296 @@ static int near_open(struct pm_session *s, const struct pm_collection *c,
     *out = cursor_new(s, stmt, c);
     (*out)->hits = page;
     (*out)->n_hits = to - from;
+    (*out)->hits_measured = 1;
     (*out)->geodesic = p->geometry == PM_GEOMETRY_GEODESIC;
     return 0;
+}
+
+/* --- a box, in id order, a window of rowids at a time --------------------------------- */
+
+/* The loader writes every table in id order, so rowid order is id order, and the spatial
+ * index carries each rowid as its third dimension (sql/load.sql). The first features of a
+ * box by id are then found without touching every feature in the box: the index is asked for
+ * the box within a window of rowids, LIMITed to one more than still needed; a window that
+ * overflows is halved, one that does not is taken whole and the next one doubled. Each probe
+ * reads at most `need` + 1 entries, so the cost follows the page, not the size of the box or
+ * of the collection. Rowids are exact in the index's 32-bit floats up to 2^24. */
+#define WINDOW_MAX_ROWID 16777216LL
+#define PM_COUNT_BOX 10000
+
+/* Can a plain box query go by windows? Only a box, from the start or after a feature, over
+ * points: a point the index finds in the box is in it (but for float rounding at the edge),
+ * while a line's extent may meet a box its line misses, and the windows would count such
+ * candidates as matches and narrow for nothing. */
+static int windowable(const struct pm_collection *c, const struct pm_items_params *p)
+{
+    return !strcmp(c->geometry_type, "Point") && p->has_bbox && !p->has_datetime && !p->n_filters &&
+           !p->filter && !p->q && !p->n_sort && !p->before && p->offset == 0 && !p->has_near;
+}
+
+/* `(box) AND rmax >= ? AND rmin <= ?` over the spatial index, the box split at the
+ * antimeridian when west > east. */
+static void window_where(struct pm_strbuf *sql, struct pm_sl_binds *b, const double box[4])
+{
+    int split = box[0] > box[2];
+    pm_strbuf_append_str(sql, "(");
+    rtree_box(sql, b, box[0], box[1], split ? 180 : box[2], box[3]);
+    if (split) {
+        pm_strbuf_append_str(sql, " OR ");
+        rtree_box(sql, b, -180, box[1], box[2], box[3]);
+    }
+    pm_strbuf_append_str(sql, ")");
+}
+
+/* The exact test of one candidate of the index (which holds 32-bit floats, rounded
+ * outwards): `SELECT 1 FROM view WHERE _rowid = ?1 AND (box)`, the box's values from ?2. */
+static void check_sql_for(const struct pm_collection *c, const double box[4], struct pm_strbuf *sql,
+                          struct pm_sl_binds *b)
+{
+    pm_strbuf_appendf(sql, "SELECT 1 FROM %s WHERE _rowid = ? AND (", c->view);
+    int split = box[0] > box[2];
+    exact_box(sql, b, c, box[0], box[1], split ? 180 : box[2], box[3]);
+    if (split) {
+        pm_strbuf_append_str(sql, " OR ");
+        exact_box(sql, b, c, -180, box[1], box[2], box[3]);
+    }
+    pm_strbuf_append_str(sql, ")");
+}
+
+/* numberMatched of a box (not across the antimeridian) from the spatial index, up to
+ * PM_COUNT_BOX (*out = -1 past it): the entries whose extent lies inside the box count
+ * without reading their rows; only those on its edge are tested exactly. */
+static int window_count(struct pm_session *s, const struct pm_collection *c, const double box[4],
+                        long long *out, struct pm_error *err)
+{
+    struct pm_strbuf sql, check_sql;
+    struct pm_sl_binds b = {0}, check_b = {0};
+    pm_strbuf_init(&sql);
+    pm_strbuf_init(&check_sql);
+    check_sql_for(c, box, &check_sql, &check_b);
+    /* The entries inside (?1-?4: west, east, south, north), then those on the edge. */
+    pm_strbuf_appendf(&sql,
+                      "SELECT count(*) FROM (SELECT 1 FROM idx_%s_geom WHERE xmin >= ?1 AND "
+                      "xmax <= ?2 AND ymin >= ?3 AND ymax <= ?4 LIMIT %d) UNION ALL "
+                      "SELECT * FROM (SELECT pkid FROM idx_%s_geom WHERE xmax >= ?1 AND "
+                      "xmin <= ?2 AND ymax >= ?3 AND ymin <= ?4 AND NOT (xmin >= ?1 AND "
+                      "xmax <= ?2 AND ymin >= ?3 AND ymax <= ?4) LIMIT %d)",
+                      c->base_table, PM_COUNT_BOX + 1, c->base_table, PM_COUNT_BOX + 1);
+    pm_sl_bind_double(&b, box[0]);
+    pm_sl_bind_double(&b, box[2]);
+    pm_sl_bind_double(&b, box[1]);
+    pm_sl_bind_double(&b, box[3]);
+    sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql.data, err);
+    sqlite3_stmt *check = stmt ? pm_sl_session_stmt(s, check_sql.data, err) : NULL;
+    pm_strbuf_fini(&sql);
+    pm_strbuf_fini(&check_sql);
+    int rc = check ? 0 : -1, step = SQLITE_DONE, first = 1;
+    long long n = 0;
+    if (rc == 0)
+        pm_sl_binds_apply(stmt, &b, 1);
+    while (rc == 0 && n <= PM_COUNT_BOX && (step = pm_sl_step(s, stmt)) == SQLITE_ROW) {
+        if (first) {
+            n = sqlite3_column_int64(stmt, 0); /* the entries inside */
+            first = 0;
+            continue;
+        }
+        /* An entry on the edge: tested on its row. */
+        pm_sl_binds_apply(check, &check_b, 2);
+        sqlite3_bind_int64(check, 1, sqlite3_column_int64(stmt, 0));
+        int c_step = pm_sl_step(s, check);
+        sqlite3_reset(check);
+        if (c_step == SQLITE_ROW)
+            n++;
+        else if (c_step != SQLITE_DONE)
+            rc = pm_sl_db_error(err, s->db, "count");
+    }
+    if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = pm_sl_db_error(err, s->db, "count");
+    if (stmt) {
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+    }
+    if (check)
+        sqlite3_clear_bindings(check);
+    pm_sl_binds_fini(&b);
+    pm_sl_binds_fini(&check_b);
+    *out = n > PM_COUNT_BOX ? -1 : n;
+    return rc;
+}
+
+static int long_long_order(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return (x > y) - (x < y);
+}
+
+/* One scalar of a one-row query with one text or no parameter; *out untouched when NULL. */
+static int query_int(struct pm_session *s, const char *sql, const char *text, long long *out,
+                     int *found, struct pm_error *err)
+{
+    sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql, err);
+    if (!stmt)
+        return -1;
+    if (text)
+        sqlite3_bind_text(stmt, 1, text, -1, SQLITE_TRANSIENT);
+    int rc = pm_sl_step(s, stmt);
+    *found = rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL;
+    if (*found)
+        *out = sqlite3_column_int64(stmt, 0);
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return pm_sl_db_error(err, s->db, "window");
+    return 0;
+}
+
+/* The rowids of the first `need` features in the box by id, from rowid `lo` on, into
+ * *hits (ascending). 0, or -1 with err. */
+static int window_search(struct pm_session *s, const struct pm_collection *c, const double box[4],
+                         long long lo, long long max_rowid, long long need, long long width,
+                         struct near_hit **hits, size_t *n_hits, struct pm_error *err)
+{
+    struct pm_strbuf probe_sql, check_sql;
+    struct pm_sl_binds probe_b = {0}, check_b = {0};
+    pm_strbuf_init(&probe_sql);
+    pm_strbuf_init(&check_sql);
+    pm_strbuf_appendf(&probe_sql, "SELECT pkid FROM idx_%s_geom WHERE ", c->base_table);
+    window_where(&probe_sql, &probe_b, box);
+    pm_strbuf_append_str(&probe_sql, " AND rmax >= ? AND rmin <= ? LIMIT ?");
+    check_sql_for(c, box, &check_sql, &check_b);
+    sqlite3_stmt *probe = pm_sl_session_stmt(s, probe_sql.data, err);
+    sqlite3_stmt *check = probe ? pm_sl_session_stmt(s, check_sql.data, err) : NULL;
+    pm_strbuf_fini(&probe_sql);
+    pm_strbuf_fini(&check_sql);
+    long long *cand = pm_calloc((size_t)need + 1, sizeof *cand);
+    size_t cap = 0;
+    int rc = probe && check ? 0 : -1;
+    *hits = NULL;
+    *n_hits = 0;
+    while (rc == 0 && (long long)*n_hits < need && lo <= max_rowid) {
+        long long left = need - (long long)*n_hits, hi = lo + width - 1, m = 0;
+        int step;
+        pm_sl_binds_apply(probe, &probe_b, 1);
+        sqlite3_bind_int64(probe, (int)probe_b.n + 1, lo);
+        sqlite3_bind_int64(probe, (int)probe_b.n + 2, hi);
+        sqlite3_bind_int64(probe, (int)probe_b.n + 3, left + 1);
+        while ((step = pm_sl_step(s, probe)) == SQLITE_ROW)
+            cand[m++] = sqlite3_column_int64(probe, 0);
+        sqlite3_reset(probe);
+        if (step != SQLITE_DONE) {
+            rc = pm_sl_db_error(err, s->db, "window");
+            break;
+        }
+        if (m > left && width > 1) {
+            width = (width + 1) / 2; /* too many in this window: a narrower one */
+            continue;
+        }
+        qsort(cand, (size_t)m, sizeof *cand, long_long_order);
+        for (long long i = 0; i < m && rc == 0 && (long long)*n_hits < need; i++) {
+            if (cand[i] < lo || cand[i] > hi)
+                continue;
+            pm_sl_binds_apply(check, &check_b, 2);
+            sqlite3_bind_int64(check, 1, cand[i]);
+            step = pm_sl_step(s, check);
+            sqlite3_reset(check);
+            if (step == SQLITE_ROW) {
+                if (*n_hits == cap) {
+                    cap = cap ? cap * 2 : 64;
+                    *hits = pm_realloc(*hits, cap * sizeof **hits);
+                }
+                (*hits)[*n_hits] = (struct near_hit){.rowid = cand[i]};
+                (*n_hits)++;
+            } else if (step != SQLITE_DONE) {
+                rc = pm_sl_db_error(err, s->db, "window");
+            }
+        }
+        lo = hi + 1;
+        if (m * 2 < left && width < max_rowid)
+            width *= 2;
+    }
+    if (check)
+        sqlite3_clear_bindings(check);
+    if (probe)
+        sqlite3_clear_bindings(probe);
+    free(cand);
+    pm_sl_binds_fini(&probe_b);
+    pm_sl_binds_fini(&check_b);
+    if (rc) {
+        free(*hits);
+        *hits = NULL;
+        *n_hits = 0;
+    }
+    return rc;
+}
+
+/* A plain box query by windows (see above): 1 with the cursor, 0 when the query does not
+ * qualify (the caller takes the general way), -1 with err. */
+static int window_open(struct pm_session *s, const struct pm_collection *c,
+                       const struct pm_items_params *p, struct pm_cursor **out,
+                       struct pm_error *err)
+{
+    if (!windowable(c, p))
+        return 0;
+    char *sql = pm_asprintf("SELECT max(rowid) FROM %s", c->base_table);
+    long long max_rowid = 0, lo = 1;
+    int found;
+    int rc = query_int(s, sql, NULL, &max_rowid, &found, err);
+    free(sql);
+    if (rc)
+        return -1;
+    if (max_rowid >= WINDOW_MAX_ROWID)
+        return 0;
+    if (p->after) {
+        /* Rowid order is id order: the page starts past the greatest id up to p->after. */
+        long long r;
+        sql = pm_asprintf("SELECT rowid FROM %s WHERE id <= ? ORDER BY id DESC LIMIT 1",
+                          c->base_table);
+        rc = query_int(s, sql, p->after, &r, &found, err);
+        free(sql);
+        if (rc)
+            return -1;
+        if (found)
+            lo = r + 1;
+    }
+    /* numberMatched first (up to PM_COUNT_BOX): it is needed anyway, and it says how wide
+     * the first window should be — as wide as holds the page if the box's features were
+     * spread evenly over the rowids, and half that. */
+    long long matched = -1, need = p->limit + 1, width = max_rowid - lo + 1;
+    int countable = p->bbox[0] <= p->bbox[2];
+    if (countable && window_count(s, c, p->bbox, &matched, err))
+        return -1;
+    if (matched == 0) {
+        width = 0; /* nothing in the box */
+    } else if (countable) {
+        long long in_box = matched > 0 ? matched : PM_COUNT_BOX + 1;
+        if (in_box > need)
+            width = (long long)((double)(max_rowid - lo + 1) * (double)need / (double)in_box / 2);
+        if (width < 1)
+            width = 1;
+    }
+    struct near_hit *hits = NULL;
+    size_t n = 0;
+    if (width && window_search(s, c, p->bbox, lo, max_rowid, need, width, &hits, &n, err))
+        return -1;
+    struct pm_strbuf fetch;
+    pm_strbuf_init(&fetch);
+    select_columns(&fetch, c);
+    pm_strbuf_append_str(&fetch, " WHERE _rowid = ?");
+    sqlite3_stmt *stmt = pm_sl_session_stmt(s, fetch.data, err);
+    pm_strbuf_fini(&fetch);
+    if (!stmt) {
+        free(hits);
+        return -1;
+    }
+    *out = cursor_new(s, stmt, c);
+    (*out)->hits = hits;
+    (*out)->n_hits = n;
+    /* Counted above; across the antimeridian (an entry may meet both halves) the general
+     * way, after the page. */
+    (*out)->count_box_first = countable;
+    (*out)->box_matched = matched;
+    (*out)->page_start = p->after ? -1 : 0;
+    return 1;
 }
 
 /* The id a page must start at to end just before p->before: limit features back from it
@@ -648,6 +941,18 @@ int pm_sl_items_open(struct pm_session *s, const struct pm_collection *c,
     *matched = has_conditions(p) ? PM_MATCHED_LATER : c->n_features;
     pm_strbuf_append(&count_where, where.data, where.len);
     pm_sl_binds_append(&count_binds, &b);
+    int windowed = window_open(s, c, p, out, err);
+    if (windowed < 0)
+        goto done;
+    if (windowed) {
+        pm_strbuf_fini(&(*out)->count_where);
+        (*out)->count_where = count_where;
+        (*out)->count_binds = count_binds;
+        pm_strbuf_init(&count_where);
+        memset(&count_binds, 0, sizeof count_binds);
+        rc = 0;
+        goto done;
+    }
     select_columns(&sql, c);
     pm_strbuf_append(&sql, where.data, where.len);
     /* Paging by key: the page after a feature, or the one that ends just before it. */
@@ -704,6 +1009,10 @@ int pm_sl_cursor_matched(struct pm_cursor *cur, long returned, int more, long lo
 {
     if (!more && cur->page_start >= 0) {
         *matched = cur->page_start + returned;
+        return 0;
+    }
+    if (cur->count_box_first) {
+        *matched = cur->box_matched;
         return 0;
     }
     if (count_matches(cur->session, cur->collection, &cur->count_where, &cur->count_binds, "",
@@ -865,7 +1174,7 @@ int pm_sl_cursor_next(struct pm_cursor *cur, struct pm_feature_row *row, struct 
         if (pm_sl_step(cur->session, cur->stmt) != SQLITE_ROW)
             return pm_sl_db_error(err, cur->session->db, "step");
         read_row(cur, row);
-        row->has_distance = 1;
+        row->has_distance = cur->hits_measured;
         row->distance_m = h->distance;
         return 1;
     }

@@ -490,7 +490,10 @@ int pm_spatialite_load(const char *db_path, const char *data_dir, FILE *out, FIL
     pm_sl_register_functions(ld.db);
     /* The file is private until renamed, so no journal is needed: a crash leaves only a
      * stray .loading file, never a damaged database at db_path. */
-    sqlite3_exec(ld.db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF", NULL, NULL, NULL);
+    sqlite3_exec(ld.db,
+                 "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = "
+                 "-1048576; PRAGMA temp_store = MEMORY",
+                 NULL, NULL, NULL);
     /* InitSpatialMetadata returns 0 when it fails (a full disk, say), not an SQL error. */
     sqlite3_stmt *init = NULL;
     int init_ok =

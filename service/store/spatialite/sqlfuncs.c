@@ -6,6 +6,8 @@
  *   pm_accenti(s)                      s without the accents of Latin letters (CQL2 ACCENTI)
  *   pm_geodesic_m(lon1, lat1, lon2, lat2)  geodesic distance on WGS 84, metres
  *   pm_box_meets(geojson, w, s, e, n)     a Point or LineString meets a box
+ *   pm_morton3(x, y, z)                   the Z-order key of three values in [0, 1), 10 bits
+ *                                         each: the order the load fills the R*Trees in
  *   pm_in_polygon(lon, lat, wkt)          a point lies inside a WKT POLYGON (the load's
  *                                         country check; the last polygon is kept parsed)
  *
@@ -264,6 +266,26 @@ static void box_meets_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_int(ctx, 0);
 }
 
+static unsigned quantize10(double v)
+{
+    if (!(v > 0))
+        return 0;
+    return v >= 1 ? 1023u : (unsigned)(v * 1024);
+}
+
+static void morton3_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    unsigned q[3];
+    for (int i = 0; i < 3; i++)
+        q[i] = quantize10(sqlite3_value_double(argv[i]));
+    sqlite3_int64 key = 0;
+    for (int bit = 9; bit >= 0; bit--)
+        for (int i = 0; i < 3; i++)
+            key = (key << 1) | ((q[i] >> bit) & 1u);
+    sqlite3_result_int64(ctx, key);
+}
+
 /* A WKT POLYGON parsed into its rings' vertices, for pm_in_polygon: the last one asked for
  * is kept per connection, as a load checks every city against one or two polygons. */
 struct polygon_cache {
@@ -391,6 +413,7 @@ int pm_sl_register_functions(sqlite3 *db)
     rc |= sqlite3_create_function(db, "pm_accenti", 1, flags, NULL, accenti_fn, NULL, NULL);
     rc |= sqlite3_create_function(db, "pm_geodesic_m", 4, flags, NULL, geodesic_fn, NULL, NULL);
     rc |= sqlite3_create_function(db, "pm_box_meets", 5, flags, NULL, box_meets_fn, NULL, NULL);
+    rc |= sqlite3_create_function(db, "pm_morton3", 3, flags, NULL, morton3_fn, NULL, NULL);
     rc |= sqlite3_create_function_v2(db, "pm_in_polygon", 3, flags,
                                      pm_calloc(1, sizeof(struct polygon_cache)), in_polygon_fn,
                                      NULL, NULL, polygon_cache_free);
