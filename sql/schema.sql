@@ -160,9 +160,9 @@ CREATE TABLE events (
     geojson TEXT
 );
 
--- Geometry columns. Their R*Tree indexes (idx_<table>_geom, with the rowid as a third
--- dimension) are built by sql/load.sql once the rows are in; the items queries search them
--- directly.
+-- Geometry columns. Their R*Tree indexes (idx_<table>_geom, and idx_<table>_rid with the
+-- rowid as a third dimension) are built by sql/load.sql once the rows are in; the items
+-- queries search them directly.
 -- Plain BLOB columns while the rows go in, registered as SpatiaLite geometry columns
 -- (RecoverGeometryColumn, which checks every value's type and SRID) once they are in, by
 -- sql/checks_after.sql: the checking triggers AddGeometryColumn would install cost more per

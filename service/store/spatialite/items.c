@@ -588,7 +588,7 @@ static int near_open(struct pm_session *s, const struct pm_collection *c,
  * reads at most `need` + 1 entries, so the cost follows the page, not the size of the box or
  * of the collection. Rowids are exact in the index's 32-bit floats up to 2^24. */
 #define WINDOW_MAX_ROWID 16777216LL
-#define PM_COUNT_BOX 10000
+#define PM_COUNT_BOX 2000
 
 /* Can a plain box query go by windows? Only a box, from the start or after a feature, over
  * points: a point the index finds in the box is in it (but for float rounding at the edge),
@@ -690,9 +690,15 @@ static int window_count(struct pm_session *s, const struct pm_collection *c, con
     return rc;
 }
 
-static int long_long_order(const void *a, const void *b)
+/* An entry of the index found in a window. */
+struct candidate {
+    long long rowid;
+    int inside; /* its extent lies inside the box: no need to test its row */
+};
+
+static int candidate_order(const void *a, const void *b)
 {
-    long long x = *(const long long *)a, y = *(const long long *)b;
+    long long x = ((const struct candidate *)a)->rowid, y = ((const struct candidate *)b)->rowid;
     return (x > y) - (x < y);
 }
 
@@ -726,7 +732,8 @@ static int window_search(struct pm_session *s, const struct pm_collection *c, co
     struct pm_sl_binds probe_b = {0}, check_b = {0};
     pm_strbuf_init(&probe_sql);
     pm_strbuf_init(&check_sql);
-    pm_strbuf_appendf(&probe_sql, "SELECT pkid FROM idx_%s_geom WHERE ", c->base_table);
+    pm_strbuf_appendf(&probe_sql, "SELECT pkid, xmin, xmax, ymin, ymax FROM idx_%s_rid WHERE ",
+                      c->base_table);
     window_where(&probe_sql, &probe_b, box);
     pm_strbuf_append_str(&probe_sql, " AND rmax >= ? AND rmin <= ? LIMIT ?");
     check_sql_for(c, box, &check_sql, &check_b);
@@ -734,7 +741,8 @@ static int window_search(struct pm_session *s, const struct pm_collection *c, co
     sqlite3_stmt *check = probe ? pm_sl_session_stmt(s, check_sql.data, err) : NULL;
     pm_strbuf_fini(&probe_sql);
     pm_strbuf_fini(&check_sql);
-    long long *cand = pm_calloc((size_t)need + 1, sizeof *cand);
+    struct candidate *cand = pm_calloc((size_t)need + 1, sizeof *cand);
+    int split = box[0] > box[2];
     size_t cap = 0;
     int rc = probe && check ? 0 : -1;
     *hits = NULL;
@@ -746,8 +754,15 @@ static int window_search(struct pm_session *s, const struct pm_collection *c, co
         sqlite3_bind_int64(probe, (int)probe_b.n + 1, lo);
         sqlite3_bind_int64(probe, (int)probe_b.n + 2, hi);
         sqlite3_bind_int64(probe, (int)probe_b.n + 3, left + 1);
-        while ((step = pm_sl_step(s, probe)) == SQLITE_ROW)
-            cand[m++] = sqlite3_column_int64(probe, 0);
+        while ((step = pm_sl_step(s, probe)) == SQLITE_ROW) {
+            /* An entry whose (outward-rounded) extent lies inside the box is a point inside
+             * it: only those on the edge are tested on their row. */
+            double x0 = sqlite3_column_double(probe, 1), x1 = sqlite3_column_double(probe, 2);
+            double y0 = sqlite3_column_double(probe, 3), y1 = sqlite3_column_double(probe, 4);
+            cand[m].rowid = sqlite3_column_int64(probe, 0);
+            cand[m].inside = !split && x0 >= box[0] && x1 <= box[2] && y0 >= box[1] && y1 <= box[3];
+            m++;
+        }
         sqlite3_reset(probe);
         if (step != SQLITE_DONE) {
             rc = pm_sl_db_error(err, s->db, "window");
@@ -757,20 +772,24 @@ static int window_search(struct pm_session *s, const struct pm_collection *c, co
             width = (width + 1) / 2; /* too many in this window: a narrower one */
             continue;
         }
-        qsort(cand, (size_t)m, sizeof *cand, long_long_order);
+        qsort(cand, (size_t)m, sizeof *cand, candidate_order);
         for (long long i = 0; i < m && rc == 0 && (long long)*n_hits < need; i++) {
-            if (cand[i] < lo || cand[i] > hi)
+            if (cand[i].rowid < lo || cand[i].rowid > hi)
                 continue;
-            pm_sl_binds_apply(check, &check_b, 2);
-            sqlite3_bind_int64(check, 1, cand[i]);
-            step = pm_sl_step(s, check);
-            sqlite3_reset(check);
+            if (cand[i].inside) {
+                step = SQLITE_ROW;
+            } else {
+                pm_sl_binds_apply(check, &check_b, 2);
+                sqlite3_bind_int64(check, 1, cand[i].rowid);
+                step = pm_sl_step(s, check);
+                sqlite3_reset(check);
+            }
             if (step == SQLITE_ROW) {
                 if (*n_hits == cap) {
                     cap = cap ? cap * 2 : 64;
                     *hits = pm_realloc(*hits, cap * sizeof **hits);
                 }
-                (*hits)[*n_hits] = (struct near_hit){.rowid = cand[i]};
+                (*hits)[*n_hits] = (struct near_hit){.rowid = cand[i].rowid};
                 (*n_hits)++;
             } else if (step != SQLITE_DONE) {
                 rc = pm_sl_db_error(err, s->db, "window");
@@ -844,21 +863,31 @@ static int window_open(struct pm_session *s, const struct pm_collection *c,
     size_t n = 0;
     if (width && window_search(s, c, p->bbox, lo, max_rowid, need, width, &hits, &n, err))
         return -1;
-    struct pm_strbuf fetch;
+    /* The page in one statement: its rowids as a JSON array, in order. */
+    struct pm_strbuf fetch, list;
     pm_strbuf_init(&fetch);
+    pm_strbuf_init(&list);
     select_columns(&fetch, c);
-    pm_strbuf_append_str(&fetch, " WHERE _rowid = ?");
+    pm_strbuf_append_str(&fetch,
+                         " WHERE _rowid IN (SELECT value FROM json_each(?)) ORDER BY _rowid");
+    pm_strbuf_append_char(&list, '[');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            pm_strbuf_append_char(&list, ',');
+        pm_strbuf_appendf(&list, "%lld", hits[i].rowid);
+    }
+    pm_strbuf_append_char(&list, ']');
+    free(hits);
     sqlite3_stmt *stmt = pm_sl_session_stmt(s, fetch.data, err);
     pm_strbuf_fini(&fetch);
-    if (!stmt) {
-        free(hits);
+    if (!stmt || sqlite3_bind_text(stmt, 1, list.data, (int)list.len, SQLITE_TRANSIENT)) {
+        if (stmt)
+            pm_sl_db_error(err, s->db, "bind");
+        pm_strbuf_fini(&list);
         return -1;
     }
+    pm_strbuf_fini(&list);
     *out = cursor_new(s, stmt, c);
-    (*out)->hits = hits;
-    (*out)->n_hits = n;
-    /* Counted above; across the antimeridian (an entry may meet both halves) the general
-     * way, after the page. */
     (*out)->count_box_first = countable;
     (*out)->box_matched = matched;
     (*out)->page_start = p->after ? -1 : 0;
