@@ -92,3 +92,10 @@ FROM (SELECT 'cities' AS t, 'POINT' AS ty UNION ALL SELECT 'partnerships', 'LINE
       UNION ALL SELECT 'memberships', 'POINT' UNION ALL SELECT 'pilot_activities', 'POINT'
       UNION ALL SELECT 'events', 'POINT')
 WHERE RecoverGeometryColumn(t, 'geom', 4326, ty, 'XY') IS NOT 1;
+
+-- Every spatial index, packed by the loader (pm_rtree_pack), is a sound R*Tree by SQLite's
+-- own check.
+SELECT 'load', 0, name, 'R*Tree ' || name || ': ' || rtreecheck(name)
+FROM sqlite_master
+WHERE type = 'table' AND sql LIKE 'CREATE VIRTUAL TABLE%USING rtree%'
+  AND rtreecheck(name) <> 'ok';

@@ -20,8 +20,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <math.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <stdint.h>
 /* spatialite.h needs sqlite3.h first */
 #include <spatialite.h>
 #include <stdlib.h>
@@ -130,6 +132,208 @@ static int run_sql(struct loader *ld, const char *name, const char *sql, const c
         sqlite3_finalize(st);
     }
     return 0;
+}
+
+/* --- packing an R*Tree -------------------------------------------------------------------
+ *
+ * SQLite's rtree module inserts one entry at a time (choose a leaf, split, reinsert): about
+ * 12 us an entry, 12 s for a million. The database is written once and only read after, so
+ * the loader packs each tree instead, bottom up, from entries already in a good order
+ * (pm_morton3): full leaves of consecutive entries, full parents of consecutive nodes, up to
+ * one root. The result is written straight into the tree's three tables, in the format of
+ * SQLite's ext/rtree/rtree.c ("Database Format of R-Tree Tables"):
+ *   <name>_node(nodeno, data): node 1 is the root; data is a 4-byte header (the tree's depth
+ *     in the root, 0 elsewhere, then the number of cells, each 16 bits big-endian) and the
+ *     cells, each a 64-bit big-endian rowid (a leaf) or child node number, and 2 x dims
+ *     coordinates as 32-bit big-endian floats (min, max per dimension), padded with zeros to
+ *     the node size: the page size less 64, at most 51 cells (RTREE_MAXCELLS);
+ *   <name>_parent(nodeno, parentnode) for every node but the root;
+ *   <name>_rowid(rowid, nodeno): the leaf of every entry.
+ * A min is rounded down to a float and a max up, so a stored box always holds the true one.
+ * sql/checks_after.sql runs SQLite's own rtreecheck() on every packed tree. */
+#define RTREE_MAXCELLS 51
+
+struct pack_node {
+    sqlite3_int64 no, first; /* node number; its first child (entry or node below) */
+    int count;
+    float box[6];
+};
+
+static float round_down(double v)
+{
+    float f = (float)v;
+    return (double)f > v ? nextafterf(f, -INFINITY) : f;
+}
+
+static float round_up(double v)
+{
+    float f = (float)v;
+    return (double)f < v ? nextafterf(f, INFINITY) : f;
+}
+
+static void put_be(unsigned char *p, unsigned long long v, int bytes)
+{
+    for (int i = bytes - 1; i >= 0; i--, v >>= 8)
+        p[i] = (unsigned char)(v & 0xff);
+}
+
+static void put_float(unsigned char *p, float f)
+{
+    uint32_t bits;
+    memcpy(&bits, &f, sizeof bits);
+    put_be(p, bits, 4);
+}
+
+/* One level above `below` (n_below nodes or entries with boxes): groups of RTREE_MAXCELLS. */
+static struct pack_node *pack_level(const struct pack_node *below, size_t n_below, int dims,
+                                    size_t *n_out)
+{
+    size_t n = (n_below + RTREE_MAXCELLS - 1) / RTREE_MAXCELLS;
+    struct pack_node *up = pm_calloc(n ? n : 1, sizeof *up);
+    for (size_t i = 0; i < n; i++) {
+        struct pack_node *u = &up[i];
+        u->first = (sqlite3_int64)(i * RTREE_MAXCELLS);
+        u->count =
+            (int)(n_below - i * RTREE_MAXCELLS < RTREE_MAXCELLS ? n_below - i * RTREE_MAXCELLS
+                                                                : RTREE_MAXCELLS);
+        for (int k = 0; k < 2 * dims; k++)
+            u->box[k] = below[u->first].box[k];
+        for (int c = 1; c < u->count; c++)
+            for (int k = 0; k < dims; k++) {
+                const float *b = below[u->first + c].box;
+                u->box[2 * k] = fminf(u->box[2 * k], b[2 * k]);
+                u->box[2 * k + 1] = fmaxf(u->box[2 * k + 1], b[2 * k + 1]);
+            }
+    }
+    *n_out = n;
+    return up;
+}
+
+static int exec_bind(sqlite3_stmt *st, sqlite3_int64 a, sqlite3_int64 b)
+{
+    sqlite3_bind_int64(st, 1, a);
+    sqlite3_bind_int64(st, 2, b);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* pm_rtree_pack(name, dims, sql): fill the empty R*Tree `name` of `dims` dimensions (2 or 3)
+ * with the rows of `sql` — (rowid, min1, max1, min2, max2[, min3, max3]) in the order to
+ * pack them. Returns the number of entries; an error fails the statement. */
+static void rtree_pack_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    sqlite3 *db = sqlite3_context_db_handle(ctx);
+    const char *name = (const char *)sqlite3_value_text(argv[0]);
+    int dims = sqlite3_value_int(argv[1]);
+    const char *src = (const char *)sqlite3_value_text(argv[2]);
+    if (!name || !src || dims < 2 || dims > 3) {
+        sqlite3_result_error(ctx, "pm_rtree_pack: (name, 2 or 3, sql)", -1);
+        return;
+    }
+    struct pack_node *level = NULL, *all_levels[16] = {0};
+    size_t n = 0, cap = 0, n_levels = 0, level_n[16] = {0};
+    sqlite3_stmt *st = NULL;
+    char *sql = NULL;
+    int ok = sqlite3_prepare_v2(db, src, -1, &st, NULL) == SQLITE_OK;
+    int rc;
+    while (ok && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 4096;
+            level = pm_realloc(level, cap * sizeof *level);
+        }
+        struct pack_node *e = &level[n++];
+        memset(e, 0, sizeof *e);
+        e->no = sqlite3_column_int64(st, 0);
+        for (int k = 0; k < dims; k++) {
+            e->box[2 * k] = round_down(sqlite3_column_double(st, 1 + 2 * k));
+            e->box[2 * k + 1] = round_up(sqlite3_column_double(st, 2 + 2 * k));
+        }
+    }
+    ok = ok && rc == SQLITE_DONE;
+    sqlite3_finalize(st);
+    st = NULL;
+    if (!ok || n == 0) {
+        free(level);
+        if (ok)
+            sqlite3_result_int64(ctx, 0); /* an empty tree: as created */
+        else
+            sqlite3_result_error(ctx, sqlite3_errmsg(db), -1);
+        return;
+    }
+    /* Levels, leaves first: all_levels[0] are the entries themselves. */
+    all_levels[0] = level;
+    level_n[0] = n;
+    n_levels = 1;
+    do {
+        all_levels[n_levels] =
+            pack_level(all_levels[n_levels - 1], level_n[n_levels - 1], dims, &level_n[n_levels]);
+        n_levels++;
+    } while (level_n[n_levels - 1] > 1 && n_levels < 16);
+    /* Node numbers: the root 1, the rest from 2, level by level from the top. */
+    sqlite3_int64 next_no = 1;
+    for (size_t l = n_levels - 1; l >= 1; l--)
+        for (size_t i = 0; i < level_n[l]; i++)
+            all_levels[l][i].no = next_no++;
+
+    int page_size = 4096;
+    if (sqlite3_prepare_v2(db, "PRAGMA page_size", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        page_size = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    int cell = 8 + 8 * dims;
+    int node_size =
+        page_size - 64 < 4 + cell * RTREE_MAXCELLS ? page_size - 64 : 4 + cell * RTREE_MAXCELLS;
+    unsigned char *blob = pm_calloc(1, (size_t)node_size);
+    sqlite3_stmt *put_node = NULL, *put_parent = NULL, *put_rowid = NULL;
+    sql = sqlite3_mprintf("DELETE FROM \"%w_node\"; DELETE FROM \"%w_parent\"; "
+                          "DELETE FROM \"%w_rowid\";",
+                          name, name, name);
+    ok = sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+    sqlite3_free(sql);
+    sql = sqlite3_mprintf("INSERT INTO \"%w_node\" (nodeno, data) VALUES (?, ?)", name);
+    ok = ok && sqlite3_prepare_v2(db, sql, -1, &put_node, NULL) == SQLITE_OK;
+    sqlite3_free(sql);
+    sql = sqlite3_mprintf("INSERT INTO \"%w_parent\" (nodeno, parentnode) VALUES (?, ?)", name);
+    ok = ok && sqlite3_prepare_v2(db, sql, -1, &put_parent, NULL) == SQLITE_OK;
+    sqlite3_free(sql);
+    sql = sqlite3_mprintf("INSERT INTO \"%w_rowid\" (rowid, nodeno) VALUES (?, ?)", name);
+    ok = ok && sqlite3_prepare_v2(db, sql, -1, &put_rowid, NULL) == SQLITE_OK;
+    sqlite3_free(sql);
+    for (size_t l = 1; ok && l < n_levels; l++) {
+        for (size_t i = 0; ok && i < level_n[l]; i++) {
+            const struct pack_node *node = &all_levels[l][i];
+            memset(blob, 0, (size_t)node_size);
+            if (node->no == 1)
+                put_be(blob, (unsigned long long)(n_levels - 2), 2); /* the depth */
+            put_be(blob + 2, (unsigned long long)node->count, 2);
+            for (int c = 0; c < node->count; c++) {
+                const struct pack_node *child = &all_levels[l - 1][node->first + c];
+                unsigned char *p = blob + 4 + c * cell;
+                put_be(p, (unsigned long long)child->no, 8);
+                for (int k = 0; k < 2 * dims; k++)
+                    put_float(p + 8 + 4 * k, child->box[k]);
+                ok = ok && (l == 1 ? exec_bind(put_rowid, child->no, node->no)
+                                   : exec_bind(put_parent, child->no, node->no)) == 0;
+            }
+            sqlite3_bind_int64(put_node, 1, node->no);
+            sqlite3_bind_blob(put_node, 2, blob, node_size, SQLITE_STATIC);
+            ok = ok && sqlite3_step(put_node) == SQLITE_DONE;
+            sqlite3_reset(put_node);
+        }
+    }
+    if (ok)
+        sqlite3_result_int64(ctx, (sqlite3_int64)n);
+    else
+        sqlite3_result_error(ctx, sqlite3_errmsg(db), -1);
+    sqlite3_finalize(put_node);
+    sqlite3_finalize(put_parent);
+    sqlite3_finalize(put_rowid);
+    free(blob);
+    for (size_t l = 0; l < n_levels; l++)
+        free(all_levels[l]);
 }
 
 /* --- CSV reading ---------------------------------------------------------------------- */
@@ -488,6 +692,8 @@ int pm_spatialite_load(const char *db_path, const char *data_dir, FILE *out, FIL
     cache = spatialite_alloc_connection();
     spatialite_init_ex(ld.db, cache, 0);
     pm_sl_register_functions(ld.db);
+    sqlite3_create_function(ld.db, "pm_rtree_pack", 3, SQLITE_UTF8, NULL, rtree_pack_fn, NULL,
+                            NULL);
     /* The file is private until renamed, so no journal is needed: a crash leaves only a
      * stray .loading file, never a damaged database at db_path. */
     sqlite3_exec(ld.db,
