@@ -63,7 +63,10 @@ CREATE TABLE collections (
     geometry_type TEXT NOT NULL,
     temporal_property TEXT,
     xmin REAL, ymin REAL, xmax REAL, ymax REAL,
-    tmin TEXT, tmax TEXT
+    tmin TEXT, tmax TEXT,
+    -- q= through the names of cities: the base table's columns (comma-separated) that hold
+    -- city ids; NULL when the base table has a name index of its own (fts_<base_table>)
+    search_via TEXT
 );
 
 -- type: 'string', 'integer', 'number'; 'date' for an ISO 8601 date as precise as its source
@@ -224,3 +227,7 @@ INSERT INTO collection_filters (collection, param, columns, description) VALUES
 ('events', 'city', 'host_city', 'id of the host city'),
 ('events', 'country', 'country', 'ISO 3166-1 alpha-2 code of the host country'),
 ('events', 'type', 'type', 'type of meeting');
+
+-- A partnership is found by the names of its two cities, through the cities' name index:
+-- an index of its own would repeat both cities' names for every partnership.
+UPDATE collections SET search_via = 'cn_city,jp_city' WHERE id = 'partnerships';

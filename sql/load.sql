@@ -177,11 +177,6 @@ SELECT id, '|' || pm_casei(pm_accenti(name_en)) || '|' || coalesce(name_zh, '') 
 FROM cities ORDER BY id;
 INSERT INTO fts_cities (rowid, names)
 SELECT c.rowid, n.names FROM cities c JOIN temp.city_names n ON n.id = c.id ORDER BY c.rowid;
-INSERT INTO fts_partnerships (rowid, names)
-SELECT p.rowid, '|' || n1.names || n2.names
-FROM partnerships p
-JOIN temp.city_names n1 ON n1.id = p.cn_city JOIN temp.city_names n2 ON n2.id = p.jp_city
-ORDER BY p.rowid;
 INSERT INTO fts_memberships (rowid, names)
 SELECT m.rowid, n.names FROM memberships m JOIN temp.city_names n ON n.id = m.city;
 INSERT INTO fts_pilot_activities (rowid, names)

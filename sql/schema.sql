@@ -178,7 +178,6 @@ ALTER TABLE events ADD COLUMN geom BLOB;
 -- without accents (pm_casei, pm_accenti) and "|"-separated, so that "|name|" finds a whole
 -- name and "|name" its start. Filled by sql/load.sql.
 CREATE VIRTUAL TABLE fts_cities USING fts5(names, tokenize = 'trigram');
-CREATE VIRTUAL TABLE fts_partnerships USING fts5(names, tokenize = 'trigram');
 CREATE VIRTUAL TABLE fts_memberships USING fts5(names, tokenize = 'trigram');
 CREATE VIRTUAL TABLE fts_pilot_activities USING fts5(names, tokenize = 'trigram');
 CREATE VIRTUAL TABLE fts_events USING fts5(names, tokenize = 'trigram');

@@ -46,6 +46,9 @@ struct pm_collection {
     char *view;              /* the view the features are read from */
     char *geometry_type;     /* "Point", "LineString" */
     char *temporal_property; /* the property datetime applies to, or NULL */
+    /* q= through the names of cities: the base table's columns (comma-separated) that hold
+     * city ids, or NULL when the collection has a name index of its own (fts_<base_table>) */
+    char *search_via;
     int has_extent;
     double extent[4];  /* xmin, ymin, xmax, ymax */
     char *tmin, *tmax; /* temporal extent (days) or NULL */

@@ -222,7 +222,7 @@ static int read_catalog(sqlite3 *db, const char *path, struct pm_catalog *cat, s
         return -1;
     if (sqlite3_prepare_v2(db,
                            "SELECT id, title, description, base_table, view, geometry_type, "
-                           "temporal_property, xmin, ymin, xmax, ymax, tmin, tmax "
+                           "temporal_property, xmin, ymin, xmax, ymax, tmin, tmax, search_via "
                            "FROM collections ORDER BY ord",
                            -1, &st, NULL) != SQLITE_OK)
         goto sql_error;
@@ -242,8 +242,21 @@ static int read_catalog(sqlite3 *db, const char *path, struct pm_catalog *cat, s
             c->extent[k] = sqlite3_column_double(st, 7 + k);
         c->tmin = column_dup(st, 11);
         c->tmax = column_dup(st, 12);
+        c->search_via = column_dup(st, 13);
         if (!plain_identifier(c->base_table) || !plain_identifier(c->view))
             goto bad_identifier;
+        /* Column names, spliced into SQL: plain identifiers separated by commas. */
+        for (const char *v = c->search_via; v && *v;) {
+            size_t len = strcspn(v, ",");
+            char name[64];
+            if (len == 0 || len >= sizeof name)
+                goto bad_identifier;
+            memcpy(name, v, len);
+            name[len] = '\0';
+            if (!plain_identifier(name))
+                goto bad_identifier;
+            v += len + (v[len] == ',');
+        }
     }
     if (rc != SQLITE_DONE)
         goto sql_error;
@@ -346,7 +359,7 @@ static int read_catalog(sqlite3 *db, const char *path, struct pm_catalog *cat, s
                                NULL) != SQLITE_OK)
             goto sql_error;
         sqlite3_bind_text(st, 1, c->base_table, -1, SQLITE_STATIC);
-        c->has_search = sqlite3_step(st) == SQLITE_ROW;
+        c->has_search = sqlite3_step(st) == SQLITE_ROW || c->search_via;
         sqlite3_finalize(st);
         st = NULL;
     }

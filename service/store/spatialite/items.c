@@ -142,11 +142,27 @@ static void exact_box(struct pm_strbuf *sql, struct pm_sl_binds *b, const struct
     pm_sl_bind_double(b, n);
 }
 
+/* The next column of a collection's search_via list into col (NUL-terminated); 0 at the
+ * end. The catalog checked each to be a plain identifier. */
+static int next_via(const char **v, char col[64])
+{
+    if (!*v || !**v)
+        return 0;
+    size_t len = strcspn(*v, ",");
+    memcpy(col, *v, len < 63 ? len : 63);
+    col[len < 63 ? len : 63] = '\0';
+    *v += len + ((*v)[len] == ',');
+    return 1;
+}
+
 /* The name search: names are indexed folded (lower case, no accents) in fts_<base_table>,
- * one FTS5 trigram table per collection, "|"-separated. A query of three characters or more
- * goes through the trigram index; a shorter one (大连 is two) scans the names. */
-static void search_condition(struct pm_strbuf *sql, struct pm_sl_binds *b,
-                             const struct pm_collection *c, const char *folded)
+ * one FTS5 trigram table per collection, "|"-separated; a collection with search_via
+ * (partnerships) searches the index of its cities instead, by the columns that hold their
+ * ids. A query of three characters or more goes through the trigram index; a shorter one
+ * (大连 is two) scans the names. Appends `AND rowid-of-table IN (...)` for `table`, with
+ * rowid_expr naming the rowid, and binds the value. */
+static void search_in(struct pm_strbuf *sql, struct pm_sl_binds *b, const char *rowid_expr,
+                      const char *table, const char *folded)
 {
     size_t chars = 0;
     for (const unsigned char *p = (const unsigned char *)folded; *p; p++)
@@ -162,16 +178,34 @@ static void search_condition(struct pm_strbuf *sql, struct pm_sl_binds *b,
             pm_strbuf_append_char(&phrase, *p);
         }
         pm_strbuf_append_char(&phrase, '"');
-        pm_strbuf_appendf(sql, " AND _rowid IN (SELECT rowid FROM fts_%s WHERE fts_%s MATCH ?)",
-                          c->base_table, c->base_table);
+        pm_strbuf_appendf(sql, " AND %s IN (SELECT rowid FROM fts_%s WHERE fts_%s MATCH ?)",
+                          rowid_expr, table, table);
         pm_sl_bind_text(b, phrase.data);
         pm_strbuf_fini(&phrase);
     } else {
-        pm_strbuf_appendf(sql,
-                          " AND _rowid IN (SELECT rowid FROM fts_%s WHERE instr(names, ?) > 0)",
-                          c->base_table);
+        pm_strbuf_appendf(sql, " AND %s IN (SELECT rowid FROM fts_%s WHERE instr(names, ?) > 0)",
+                          rowid_expr, table);
         pm_sl_bind_text(b, folded);
     }
+}
+
+static void search_condition(struct pm_strbuf *sql, struct pm_sl_binds *b,
+                             const struct pm_collection *c, const char *folded)
+{
+    if (!c->search_via) {
+        search_in(sql, b, "_rowid", c->base_table, folded);
+        return;
+    }
+    /* A feature whose cities (any of the columns) have a matching name. */
+    pm_strbuf_append_str(sql, " AND (0");
+    const char *v = c->search_via;
+    char col[64];
+    while (next_via(&v, col)) {
+        pm_strbuf_appendf(sql, " OR %s IN (SELECT id FROM cities WHERE 1", col);
+        search_in(sql, b, "rowid", "cities", folded);
+        pm_strbuf_append_str(sql, ")");
+    }
+    pm_strbuf_append_str(sql, ")");
 }
 
 static int compile_where(struct pm_session *s, struct pm_strbuf *sql, struct pm_sl_binds *b,
@@ -255,11 +289,20 @@ static void order_by(struct pm_strbuf *sql, struct pm_sl_binds *b, const struct 
     } else if (p->q) {
         /* Best matches first: a whole name, then the start of a name, then anywhere. */
         char *folded = pm_sl_fold(p->q, 1, 1);
-        pm_strbuf_appendf(sql,
-                          "(SELECT CASE WHEN instr(names, '|' || ? || '|') > 0 THEN 0 "
-                          "WHEN instr(names, '|' || ?) > 0 THEN 1 ELSE 2 END "
-                          "FROM fts_%s WHERE rowid = _rowid), ",
-                          c->base_table);
+        pm_strbuf_append_str(sql, "(SELECT min(CASE WHEN instr(names, '|' || ? || '|') > 0 THEN 0 "
+                                  "WHEN instr(names, '|' || ?) > 0 THEN 1 ELSE 2 END) ");
+        if (c->search_via) {
+            /* The best of the feature's cities. */
+            pm_strbuf_append_str(sql, "FROM fts_cities WHERE rowid IN (SELECT rowid FROM cities "
+                                      "WHERE id IN (NULL");
+            const char *v = c->search_via;
+            char col[64];
+            while (next_via(&v, col))
+                pm_strbuf_appendf(sql, ", %s", col);
+            pm_strbuf_append_str(sql, "))), ");
+        } else {
+            pm_strbuf_appendf(sql, "FROM fts_%s WHERE rowid = _rowid), ", c->base_table);
+        }
         /* The two uses bind the same value. */
         pm_sl_bind_text(b, folded);
         pm_sl_bind_text(b, folded);
