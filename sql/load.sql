@@ -65,6 +65,8 @@ SELECT p.id, p.cn_city, p.jp_city, p.kind, p.level, p.established, p.established
        round(pm_geodesic_m(cn.lon, cn.lat, jp.lon, jp.lat) / 1000.0, 3)
 FROM csv_partnerships p JOIN cities cn ON cn.id = p.cn_city JOIN cities jp ON jp.id = p.jp_city
 ORDER BY p.id;
+CREATE UNIQUE INDEX partnerships_pair ON partnerships (cn_city, jp_city);
+CREATE INDEX partnerships_jp ON partnerships (jp_city);
 
 INSERT INTO initiatives (id, name, adopted, venue_city, url, source, verification, notes)
 SELECT id, name, adopted, venue_city, url, source, verification, notes

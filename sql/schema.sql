@@ -93,10 +93,11 @@ CREATE TABLE partnerships (
     verification TEXT NOT NULL CHECK (verification IN ('sourced', 'unverified')),
     notes TEXT,
     distance_km REAL, -- geodesic length of the link on WGS 84 (computed at load)
-    geojson TEXT,
-    UNIQUE (cn_city, jp_city)
+    geojson TEXT
 );
-CREATE INDEX partnerships_jp ON partnerships (jp_city);
+-- Its indexes, partnerships_pair (UNIQUE (cn_city, jp_city)) and partnerships_jp, are built
+-- by sql/load.sql once the rows are in: built from sorted rows rather than kept up to date
+-- row by row, they cost a fraction.
 
 CREATE TABLE initiatives (
     id TEXT PRIMARY KEY,

@@ -491,25 +491,39 @@ static int read_csv(struct loader *ld, const char *dir, const char *file, const 
         goto done;
     }
 
-    /* Bytes are fed one at a time so that every record knows the line it starts on, even
-     * when quoted fields span lines. */
+    /* Read by blocks, fed to the parser a line at a time, so that every record knows the
+     * line it starts on, even when quoted fields span lines: a record ends only at a line
+     * end, and a line that holds more than line ends starts one if none is under way. */
     csv_init(&parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
-    int c;
-    while ((c = getc(in)) != EOF) {
-        char ch = (char)c;
-        ld->hash = pm_fnv1a(ld->hash, &ch, 1);
-        if (f.need_start && ch != '\n' && ch != '\r') {
-            f.rec_line = f.line;
-            f.need_start = 0;
+    static char block[1 << 16];
+    size_t got;
+    int bad = 0;
+    while (!bad && (got = fread(block, 1, sizeof block, in)) > 0) {
+        ld->hash = pm_fnv1a(ld->hash, block, got);
+        for (size_t at = 0; at < got;) {
+            const char *nl = memchr(block + at, '\n', got - at);
+            size_t len = nl ? (size_t)(nl - (block + at)) + 1 : got - at;
+            size_t blank = 0;
+            while (blank < len && (block[at + blank] == '\r' || block[at + blank] == '\n'))
+                blank++;
+            if (f.need_start && blank < len) {
+                f.rec_line = f.line;
+                f.need_start = 0;
+            }
+            if (csv_parse(&parser, block + at, len, on_field, on_record, &f) != len) {
+                problem(ld, file, f.line, NULL, "malformed CSV: %s (a stray quote?)",
+                        csv_strerror(csv_error(&parser)));
+                bad = 1;
+                break;
+            }
+            at += len;
+            if (nl)
+                f.line++;
         }
-        if (csv_parse(&parser, &ch, 1, on_field, on_record, &f) != 1) {
-            problem(ld, file, f.line, NULL, "malformed CSV: %s (a stray quote?)",
-                    csv_strerror(csv_error(&parser)));
-            csv_free(&parser);
-            goto done;
-        }
-        if (ch == '\n')
-            f.line++;
+    }
+    if (bad) {
+        csv_free(&parser);
+        goto done;
     }
     if (ferror(in)) {
         problem(ld, file, f.line, NULL, "read error: %s", strerror(errno));
