@@ -174,6 +174,9 @@ static void test_plan_spatial_filter(void **state)
         "filter=S_INTERSECTS(geometry, POLYGON((120 36, 125 36, 125 40, 120 40, 120 36)))");
     /* The literal on the left, and the JSON encoding. */
     expect_rtree("cities", "cities", "filter=S_WITHIN(geometry, BBOX(120, 30, 125, 40))");
+    /* A point meeting a BBOX is tested by its coordinates, still through the index. */
+    expect_rtree("cities", "cities", "filter=S_INTERSECTS(geometry, BBOX(120, 30, 125, 40))");
+    expect_rtree("cities", "cities", "filter=S_INTERSECTS(BBOX(170, 30, -170, 40), geometry)");
     expect_rtree("partnerships", "partnerships",
                  "filter=S_CROSSES(geometry, LINESTRING(125 36, 125 40))");
     expect_rtree("partnerships", "partnerships",
