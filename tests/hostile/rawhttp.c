@@ -4,6 +4,7 @@
  * (libmicrohttpd refusing a 200 KB request line after reading a part of it) is heard even
  * while the rest is still being sent.
  */
+#define _GNU_SOURCE /* memmem, strcasestr */
 #include "rawhttp.h"
 
 #include <arpa/inet.h>
@@ -194,4 +195,73 @@ char *rh_header(const struct rh_resp *r, const char *name)
         line = eol;
     }
     return NULL;
+}
+
+int rh_read_response(int fd, int timeout_ms)
+{
+    char buf[65536];
+    size_t len = 0;
+    long long deadline = now_ms() + timeout_ms;
+    for (;;) {
+        char *sep = memmem(buf, len, "\r\n\r\n", 4);
+        if (sep) {
+            size_t head = (size_t)(sep - buf) + 4;
+            buf[head - 1] = '\0';
+            const char *cl = strcasestr(buf, "\r\nContent-Length:");
+            int done = 0;
+            if (cl)
+                done = len >= head + (size_t)atol(cl + 17);
+            else if (strcasestr(buf, "chunked"))
+                done = len >= 5 && !memcmp(buf + len - 5, "0\r\n\r\n", 5);
+            buf[head - 1] = '\n';
+            if (done)
+                return atoi(buf + 9);
+        }
+        long long left = deadline - now_ms();
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (left <= 0 || len == sizeof buf || poll(&p, 1, (int)left + 1) <= 0)
+            return 0;
+        ssize_t n = recv(fd, buf + len, sizeof buf - len, 0);
+        if (n <= 0)
+            return 0;
+        len += (size_t)n;
+    }
+}
+
+int rh_spawn_server(const char *bin, const char *db, const char *const *extra, const char *log_path,
+                    unsigned *port)
+{
+    const char *argv[64] = {bin, "serve", "--db", db, "--port", "0"};
+    size_t n = 6;
+    for (size_t i = 0; extra && extra[i] && n < 63; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 2);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    if (pid < 0)
+        return -1;
+    static const char announce[] = "listening on http://127.0.0.1:";
+    *port = 0;
+    for (int i = 0; i < 200 && !*port; i++) {
+        usleep(50 * 1000);
+        FILE *f = fopen(log_path, "r");
+        char line[512];
+        while (f && fgets(line, sizeof line, f)) {
+            const char *p = strstr(line, announce);
+            if (p)
+                *port = (unsigned)atoi(p + strlen(announce));
+        }
+        if (f)
+            fclose(f);
+    }
+    if (!*port) {
+        fprintf(stderr, "the server did not announce its port (log %s)\n", log_path);
+        return -1;
+    }
+    return (int)pid;
 }

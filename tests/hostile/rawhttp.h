@@ -41,4 +41,14 @@ char *rh_header(const struct rh_resp *r, const char *name);
 /* A socket connected to 127.0.0.1:port from src (NULL: any), blocking, or -1. */
 int rh_connect(unsigned port, const char *src);
 
+/* Read one response from a kept-alive connection (Content-Length or chunked, at most 64 KiB):
+ * its status, or 0 when the connection broke or timeout_ms passed. */
+int rh_read_response(int fd, int timeout_ms);
+
+/* Start `bin serve --db db --port 0` with the arguments of `extra` (NULL-terminated) added,
+ * its stderr in log_path, and wait up to 10 s for it to announce its port. Returns the
+ * server's pid with *port set, or -1 (and a line on stderr). */
+int rh_spawn_server(const char *bin, const char *db, const char *const *extra, const char *log_path,
+                    unsigned *port);
+
 #endif

@@ -77,33 +77,21 @@ static double now_s(void)
 
 static int start_server(void)
 {
+    static const char *const extra[] = {"--threads",
+                                        "2",
+                                        "--sessions",
+                                        "4",
+                                        "--idle-timeout",
+                                        "2",
+                                        "--request-timeout",
+                                        "3",
+                                        "--max-connection-time",
+                                        "8",
+                                        NULL};
     snprintf(logpath, sizeof logpath, "/tmp/pm_deadlines_%d.log", (int)getpid());
-    server_pid = fork();
-    if (server_pid == 0) {
-        int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(fd, 2);
-        execl(bin, bin, "serve", "--db", db, "--port", "0", "--threads", "2", "--sessions", "4",
-              "--idle-timeout", "2", "--request-timeout", "3", "--max-connection-time", "8",
-              (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 200 && !port; i++) {
-        usleep(50 * 1000);
-        FILE *f = fopen(logpath, "r");
-        char line[512];
-        while (f && fgets(line, sizeof line, f)) {
-            const char *p = strstr(line, "listening on http://127.0.0.1:");
-            if (p)
-                port = (unsigned)atoi(p + strlen("listening on http://127.0.0.1:"));
-        }
-        if (f)
-            fclose(f);
-    }
-    if (!port) {
-        fprintf(stderr, "the server did not announce its port (log %s)\n", logpath);
-        return -1;
-    }
-    return 0;
+    int pid = rh_spawn_server(bin, db, extra, logpath, &port);
+    server_pid = pid > 0 ? (pid_t)pid : 0;
+    return pid > 0 ? 0 : -1;
 }
 
 /* How many lines of the server's log hold needle. */
@@ -165,39 +153,6 @@ static int closed_while_waiting(int fd, int ms)
     return poll(&p, 1, ms) > 0;
 }
 
-/* Read one response (Content-Length or chunked). Its status, 0 when the connection broke or
- * timeout_ms passed. */
-static int read_one(int fd, int timeout_ms)
-{
-    char buf[65536];
-    size_t len = 0;
-    double deadline = now_s() + timeout_ms / 1000.0;
-    for (;;) {
-        char *sep = memmem(buf, len, "\r\n\r\n", 4);
-        if (sep) {
-            size_t head = (size_t)(sep - buf) + 4;
-            buf[head - 1] = '\0';
-            const char *cl = strcasestr(buf, "\r\nContent-Length:");
-            int done = 0;
-            if (cl)
-                done = len >= head + (size_t)atol(cl + 17);
-            else if (strcasestr(buf, "chunked"))
-                done = len >= 5 && !memcmp(buf + len - 5, "0\r\n\r\n", 5);
-            buf[head - 1] = '\n';
-            if (done)
-                return atoi(buf + 9);
-        }
-        double left = deadline - now_s();
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (left <= 0 || len == sizeof buf || poll(&p, 1, (int)(left * 1000) + 1) <= 0)
-            return 0;
-        ssize_t n = recv(fd, buf + len, sizeof buf - len, 0);
-        if (n <= 0)
-            return 0;
-        len += (size_t)n;
-    }
-}
-
 static void *keepalive_client(void *arg)
 {
     (void)arg;
@@ -221,7 +176,7 @@ static void *keepalive_client(void *arg)
         }
         if (broken)
             break;
-        int status = read_one(fd, 5000);
+        int status = rh_read_response(fd, 5000);
         if (status == 200)
             ka_answered++;
         else if (status)
@@ -269,7 +224,7 @@ static void test_deadlines(void **state)
         }
         if (i >= N_LORIS - N_AFTER_ANSWER) {
             if (send(x->fd, whole, sizeof whole - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof whole - 1))
-                x->answered_first = read_one(x->fd, 5000);
+                x->answered_first = rh_read_response(x->fd, 5000);
             /* The server times the next head from when it finished sending this answer,
              * which is a moment before the client has read it all. */
             x->from = x->last_sent = now_s();

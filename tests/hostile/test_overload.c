@@ -121,33 +121,21 @@ static int socket_fds(void)
 
 static int start_server(void)
 {
+    static const char *const extra[] = {"--threads",
+                                        "2",
+                                        "--sessions",
+                                        "4",
+                                        "--max-connections",
+                                        "40",
+                                        "--max-connections-per-ip",
+                                        "10",
+                                        "--idle-timeout",
+                                        "3",
+                                        NULL};
     snprintf(logpath, sizeof logpath, "/tmp/pm_overload_%d.log", (int)getpid());
-    server_pid = fork();
-    if (server_pid == 0) {
-        int fd = open(logpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        dup2(fd, 2);
-        execl(bin, bin, "serve", "--db", db, "--port", "0", "--threads", "2", "--sessions", "4",
-              "--max-connections", "40", "--max-connections-per-ip", "10", "--idle-timeout", "3",
-              (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 200 && !port; i++) {
-        usleep(50 * 1000);
-        FILE *f = fopen(logpath, "r");
-        char line[512];
-        while (f && fgets(line, sizeof line, f)) {
-            const char *p = strstr(line, "listening on http://127.0.0.1:");
-            if (p)
-                port = (unsigned)atoi(p + strlen("listening on http://127.0.0.1:"));
-        }
-        if (f)
-            fclose(f);
-    }
-    if (!port) {
-        fprintf(stderr, "the server did not announce its port (log %s)\n", logpath);
-        return -1;
-    }
-    return 0;
+    int pid = rh_spawn_server(bin, db, extra, logpath, &port);
+    server_pid = pid > 0 ? (pid_t)pid : 0;
+    return pid > 0 ? 0 : -1;
 }
 
 static int get_ok(const char *src, int timeout_ms)
@@ -168,39 +156,6 @@ static atomic_int stop_clients;
 static atomic_int a_ok, a_fail, b_ok, b_refused, b_ok_late;
 static double t_start;
 
-/* Read one response on a keep-alive connection (Content-Length or chunked). Returns its
- * status, 0 on a broken connection or timeout. */
-static int read_one(int fd, int timeout_ms)
-{
-    char buf[65536];
-    size_t len = 0;
-    double deadline = now_s() + timeout_ms / 1000.0;
-    for (;;) {
-        char *sep = memmem(buf, len, "\r\n\r\n", 4);
-        if (sep) {
-            size_t head = (size_t)(sep - buf) + 4;
-            buf[head - 1] = '\0';
-            const char *cl = strcasestr(buf, "\r\nContent-Length:");
-            int done = 0;
-            if (cl)
-                done = len >= head + (size_t)atol(cl + 17);
-            else if (strcasestr(buf, "chunked"))
-                done = len >= 5 && !memcmp(buf + len - 5, "0\r\n\r\n", 5);
-            buf[head - 1] = '\n';
-            if (done)
-                return atoi(buf + 9);
-        }
-        double left = deadline - now_s();
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (left <= 0 || len == sizeof buf || poll(&p, 1, (int)(left * 1000) + 1) <= 0)
-            return 0;
-        ssize_t n = recv(fd, buf + len, sizeof buf - len, 0);
-        if (n <= 0)
-            return 0;
-        len += (size_t)n;
-    }
-}
-
 static void *client_a(void *arg)
 {
     (void)arg;
@@ -212,7 +167,7 @@ static void *client_a(void *arg)
             fd = rh_connect(port, NULL);
         int status = 0;
         if (fd >= 0 && send(fd, req, sizeof req - 1, MSG_NOSIGNAL) == (ssize_t)(sizeof req - 1))
-            status = read_one(fd, 5000);
+            status = rh_read_response(fd, 5000);
         if (status == 200) {
             atomic_fetch_add(&a_ok, 1);
         } else {
