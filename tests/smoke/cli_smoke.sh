@@ -47,6 +47,17 @@ check "the unknown city is reported too" \
 check "the old database is untouched" cmp -s "$db" "$work/before.sqlite"
 check "no temporary file is left" test -z "$(ls "$work" | grep loading)"
 
+# A place moved out of its country (the gazetteer's Dalian put in the Pacific) fails the
+# country check of sql/checks_after.sql (pm_in_polygon against countries.bounds_wkt).
+cp -r "$fixture" "$work/moved"
+sed -i 's/^1814087,\(.*\),121.60222,38.91222$/1814087,\1,150.5,20.25/' "$work/moved/gazetteer.csv"
+"$bin" load --db "$db" "$work/moved" >"$work/moved.out" 2>"$work/moved.err"
+check "a load with a place outside its country exits non-zero" test $? -ne 0
+check "the place outside its country is reported with its line" \
+    grep -q '^cities.csv:2: geonames_id: the point (150.5 20.25) of cn-dalian is not in China' \
+    "$work/moved.err"
+check "the old database is still untouched" cmp -s "$db" "$work/before.sqlite"
+
 # --- CLI manners ------------------------------------------------------------------------
 check "--help exits 0" sh -c "'$bin' --help >/dev/null"
 check "serve --help exits 0" sh -c "'$bin' serve --help >/dev/null"
