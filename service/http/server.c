@@ -60,7 +60,7 @@ struct pm_http {
 /* Per-request state, from the first handler call to the completed callback. */
 struct req_state {
     char id[24];
-    struct timespec start;
+    double start; /* pm_monotonic_s() */
     int status;
     int has_body; /* the client sent a body: refused */
     char method[16];
@@ -364,13 +364,6 @@ static void add_common_headers(struct pm_http *h, struct MHD_Response *r,
  * moment the notification has not returned, so close() has not run, and the number is
  * still this connection's socket. */
 
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void notify_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                               enum MHD_ConnectionNotificationCode code)
 {
@@ -385,7 +378,7 @@ static void notify_connection(void *cls, struct MHD_Connection *conn, void **soc
         struct conn_slot *s = pm_calloc(1, sizeof *s);
         s->fd = fd_info->connect_fd;
         s->phase = PHASE_RECEIVING;
-        s->start = s->phase_start = mono_now();
+        s->start = s->phase_start = pm_monotonic_s();
         const struct sockaddr *sa = addr_info ? addr_info->client_addr : NULL;
         if (sa && sa->sa_family == AF_INET)
             inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, s->client,
@@ -429,7 +422,7 @@ static void set_phase(struct pm_http *h, struct MHD_Connection *conn, enum conn_
     struct conn_slot *s = info ? info->socket_context : NULL;
     if (!s)
         return;
-    double now = mono_now();
+    double now = pm_monotonic_s();
     pthread_mutex_lock(&h->conns_lock);
     s->phase = phase;
     s->phase_start = now;
@@ -453,7 +446,7 @@ static void *watchdog(void *arg)
         pthread_cond_timedwait(&h->watchdog_wake, &h->conns_lock, &until);
         if (h->watchdog_stop)
             break;
-        double now = mono_now();
+        double now = pm_monotonic_s();
         for (struct conn_slot *s = h->conns; s; s = s->next) {
             if (s->cut)
                 continue;
@@ -537,7 +530,7 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
     if (!rs) {
         rs = pm_calloc(1, sizeof *rs);
         snprintf(rs->id, sizeof rs->id, "%lu", atomic_fetch_add(&request_counter, 1) + 1);
-        clock_gettime(CLOCK_MONOTONIC, &rs->start);
+        rs->start = pm_monotonic_s();
         snprintf(rs->method, sizeof rs->method, "%s", method);
         snprintf(rs->path, sizeof rs->path, "%s", url);
         *con_cls = rs;
@@ -659,10 +652,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct req_state *rs = *con_cls;
     if (!rs)
         return;
-    struct timespec end;
-    clock_gettime(CLOCK_MONOTONIC, &end);
-    double ms = (double)(end.tv_sec - rs->start.tv_sec) * 1e3 +
-                (double)(end.tv_nsec - rs->start.tv_nsec) / 1e6;
+    double ms = (pm_monotonic_s() - rs->start) * 1e3;
     pm_log(PM_LOG_INFO, "request=%s method=%s path=\"%s\" status=%d ms=%.2f%s", rs->id, rs->method,
            rs->path, rs->status, ms,
            toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");

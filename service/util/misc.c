@@ -130,3 +130,10 @@ int pm_utf8_valid(const char *s, size_t len)
     }
     return 1;
 }
+
+double pm_monotonic_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}

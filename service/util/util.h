@@ -74,6 +74,9 @@ int pm_parse_double(const char *s, double *out);
 #define PM_FNV_INIT UINT64_C(0xcbf29ce484222325)
 uint64_t pm_fnv1a(uint64_t h, const void *data, size_t len);
 
+/* Seconds on the monotonic clock (CLOCK_MONOTONIC), for durations and deadlines. */
+double pm_monotonic_s(void);
+
 /* Is s valid UTF-8 (no overlongs, no surrogates)? */
 int pm_utf8_valid(const char *s, size_t len);
 

@@ -154,6 +154,19 @@ static int plain_identifier(const char *s)
     return 1;
 }
 
+int pm_sl_next_column(const char **v, char col[PM_SL_COLUMN_MAX])
+{
+    if (!*v || !**v)
+        return 0;
+    size_t len = strcspn(*v, ",");
+    if (len == 0 || len >= PM_SL_COLUMN_MAX)
+        return -1;
+    memcpy(col, *v, len);
+    col[len] = '\0';
+    *v += len + ((*v)[len] == ',');
+    return 1;
+}
+
 static char *column_dup(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
@@ -246,17 +259,14 @@ static int read_catalog(sqlite3 *db, const char *path, struct pm_catalog *cat, s
         if (!plain_identifier(c->base_table) || !plain_identifier(c->view))
             goto bad_identifier;
         /* Column names, spliced into SQL: plain identifiers separated by commas. */
-        for (const char *v = c->search_via; v && *v;) {
-            size_t len = strcspn(v, ",");
-            char name[64];
-            if (len == 0 || len >= sizeof name)
-                goto bad_identifier;
-            memcpy(name, v, len);
-            name[len] = '\0';
+        const char *v = c->search_via;
+        char name[PM_SL_COLUMN_MAX];
+        int more;
+        while ((more = pm_sl_next_column(&v, name)) > 0)
             if (!plain_identifier(name))
                 goto bad_identifier;
-            v += len + (v[len] == ',');
-        }
+        if (more < 0)
+            goto bad_identifier;
     }
     if (rc != SQLITE_DONE)
         goto sql_error;

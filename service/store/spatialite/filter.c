@@ -530,28 +530,10 @@ static int spatial(struct compiler *cc, const struct pm_cql_node *n, struct frag
         lit = n->args[0];
         lit_frag = &a;
     }
-    if (lit && lit->kind == PM_CQL_BBOX && n->op == PM_CQL_S_INTERSECTS &&
-        !strcmp(cc->c->geometry_type, "Point")) {
-        /* A point meets a box when its lon and lat are in the box's ranges (edges included,
-         * as for ST_Intersects): no geometry to build, no GEOS call per candidate. */
-        const double *bb = lit->bbox;
-        pm_strbuf_appendf(&out->sql,
-                          "(_rowid IN (SELECT pkid FROM idx_%s_geom WHERE ymax >= ? AND "
-                          "ymin <= ? AND ",
-                          cc->c->base_table);
-        pm_sl_bind_double(&out->binds, bb[1]);
-        pm_sl_bind_double(&out->binds, bb[3]);
-        pm_strbuf_append_str(&out->sql, bb[0] > bb[2] ? "(xmax >= ? OR xmin <= ?)) "
-                                                      : "xmax >= ? AND xmin <= ?) ");
-        pm_sl_bind_double(&out->binds, bb[0]);
-        pm_sl_bind_double(&out->binds, bb[2]);
-        pm_strbuf_append_str(&out->sql, bb[0] > bb[2]
-                                            ? "AND (_x >= ? OR _x <= ?) AND _y BETWEEN ? AND ?)"
-                                            : "AND _x BETWEEN ? AND ? AND _y BETWEEN ? AND ?)");
-        pm_sl_bind_double(&out->binds, bb[0]);
-        pm_sl_bind_double(&out->binds, bb[2]);
-        pm_sl_bind_double(&out->binds, bb[1]);
-        pm_sl_bind_double(&out->binds, bb[3]);
+    if (lit && lit->kind == PM_CQL_BBOX && n->op == PM_CQL_S_INTERSECTS) {
+        /* Meeting a box is what bbox= tests: a point by its lon and lat, a line segment by
+         * segment (edges included, as for ST_Intersects), no geometry to build, no GEOS. */
+        pm_sl_box_condition(&out->sql, &out->binds, cc->c, lit->bbox);
         rc = 0;
         goto done;
     }

@@ -88,6 +88,17 @@ void pm_sl_binds_append(struct pm_sl_binds *dst, const struct pm_sl_binds *src);
 /* Bind every value to stmt from parameter `first` on. 0 or -1. */
 int pm_sl_binds_apply(sqlite3_stmt *stmt, const struct pm_sl_binds *b, int first);
 
+/* The next name of a comma-separated list of columns (a collection's search_via) into col:
+ * 1, 0 at the end, -1 for an empty or overlong name (the catalog refuses those at open). */
+#define PM_SL_COLUMN_MAX 64
+int pm_sl_next_column(const char **v, char col[PM_SL_COLUMN_MAX]);
+
+/* `(features of c meeting box)`: the R*Tree, then the exact test (a point by its lon and
+ * lat, a line segment by segment); west > east crosses the antimeridian. For bbox= and for
+ * S_INTERSECTS of points with a BBOX literal. Binds its values. */
+void pm_sl_box_condition(struct pm_strbuf *sql, struct pm_sl_binds *b,
+                         const struct pm_collection *c, const double box[4]);
+
 /* Compile a CQL2 filter over collection c into a boolean SQL expression appended to sql,
  * its values to binds. db is used to check geometry literals and take their extent (for the
  * spatial index). Returns 0, or -1 with err: 400 for an unknown property, a type mismatch or

@@ -106,18 +106,25 @@ static void rtree_box(struct pm_strbuf *sql, struct pm_sl_binds *b, double w, do
     pm_sl_bind_double(b, n);
 }
 
-/* `_rowid IN (R*Tree search)` for a box; west > east is two boxes, either side of the
- * antimeridian. */
-static void rtree_search(struct pm_strbuf *sql, struct pm_sl_binds *b,
-                         const struct pm_collection *c, const double box[4])
+/* `(R*Tree condition)` for a box; west > east is two boxes, either side of the antimeridian. */
+static void rtree_boxes(struct pm_strbuf *sql, struct pm_sl_binds *b, const double box[4])
 {
     int split = box[0] > box[2];
-    pm_strbuf_appendf(sql, "_rowid IN (SELECT pkid FROM idx_%s_geom WHERE ", c->base_table);
+    pm_strbuf_append_str(sql, "(");
     rtree_box(sql, b, box[0], box[1], split ? 180 : box[2], box[3]);
     if (split) {
         pm_strbuf_append_str(sql, " OR ");
         rtree_box(sql, b, -180, box[1], box[2], box[3]);
     }
+    pm_strbuf_append_str(sql, ")");
+}
+
+/* `_rowid IN (R*Tree search)` for a box. */
+static void rtree_search(struct pm_strbuf *sql, struct pm_sl_binds *b,
+                         const struct pm_collection *c, const double box[4])
+{
+    pm_strbuf_appendf(sql, "_rowid IN (SELECT pkid FROM idx_%s_geom WHERE ", c->base_table);
+    rtree_boxes(sql, b, box);
     pm_strbuf_append_str(sql, ")");
 }
 
@@ -142,17 +149,28 @@ static void exact_box(struct pm_strbuf *sql, struct pm_sl_binds *b, const struct
     pm_sl_bind_double(b, n);
 }
 
-/* The next column of a collection's search_via list into col (NUL-terminated); 0 at the
- * end. The catalog checked each to be a plain identifier. */
-static int next_via(const char **v, char col[64])
+/* `(exact test)` for a box, in two parts across the antimeridian. */
+static void exact_boxes(struct pm_strbuf *sql, struct pm_sl_binds *b, const struct pm_collection *c,
+                        const double box[4])
 {
-    if (!*v || !**v)
-        return 0;
-    size_t len = strcspn(*v, ",");
-    memcpy(col, *v, len < 63 ? len : 63);
-    col[len < 63 ? len : 63] = '\0';
-    *v += len + ((*v)[len] == ',');
-    return 1;
+    int split = box[0] > box[2];
+    pm_strbuf_append_str(sql, "(");
+    exact_box(sql, b, c, box[0], box[1], split ? 180 : box[2], box[3]);
+    if (split) {
+        pm_strbuf_append_str(sql, " OR ");
+        exact_box(sql, b, c, -180, box[1], box[2], box[3]);
+    }
+    pm_strbuf_append_str(sql, ")");
+}
+
+void pm_sl_box_condition(struct pm_strbuf *sql, struct pm_sl_binds *b,
+                         const struct pm_collection *c, const double box[4])
+{
+    pm_strbuf_append_str(sql, "(");
+    rtree_search(sql, b, c, box);
+    pm_strbuf_append_str(sql, " AND ");
+    exact_boxes(sql, b, c, box);
+    pm_strbuf_append_str(sql, ")");
 }
 
 /* The name search: names are indexed folded (lower case, no accents) in fts_<base_table>,
@@ -199,8 +217,8 @@ static void search_condition(struct pm_strbuf *sql, struct pm_sl_binds *b,
     /* A feature whose cities (any of the columns) have a matching name. */
     pm_strbuf_append_str(sql, " AND (0");
     const char *v = c->search_via;
-    char col[64];
-    while (next_via(&v, col)) {
+    char col[PM_SL_COLUMN_MAX];
+    while (pm_sl_next_column(&v, col) > 0) {
         pm_strbuf_appendf(sql, " OR %s IN (SELECT id FROM cities WHERE 1", col);
         search_in(sql, b, "rowid", "cities", folded);
         pm_strbuf_append_str(sql, ")");
@@ -214,17 +232,8 @@ static int compile_where(struct pm_session *s, struct pm_strbuf *sql, struct pm_
 {
     pm_strbuf_append_str(sql, " WHERE 1");
     if (p->has_bbox) {
-        double w = p->bbox[0], so = p->bbox[1], e = p->bbox[2], n = p->bbox[3];
-        int split = w > e;
         pm_strbuf_append_str(sql, " AND ");
-        rtree_search(sql, b, c, p->bbox);
-        pm_strbuf_append_str(sql, " AND (");
-        exact_box(sql, b, c, w, so, split ? 180 : e, n);
-        if (split) {
-            pm_strbuf_append_str(sql, " OR ");
-            exact_box(sql, b, c, -180, so, e, n);
-        }
-        pm_strbuf_append_str(sql, ")");
+        pm_sl_box_condition(sql, b, c, p->bbox);
     }
     if (p->has_datetime) {
         /* The feature's days [_first, _last] meet the requested days. */
@@ -296,8 +305,8 @@ static void order_by(struct pm_strbuf *sql, struct pm_sl_binds *b, const struct 
             pm_strbuf_append_str(sql, "FROM fts_cities WHERE rowid IN (SELECT rowid FROM cities "
                                       "WHERE id IN (NULL");
             const char *v = c->search_via;
-            char col[64];
-            while (next_via(&v, col))
+            char col[PM_SL_COLUMN_MAX];
+            while (pm_sl_next_column(&v, col) > 0)
                 pm_strbuf_appendf(sql, ", %s", col);
             pm_strbuf_append_str(sql, "))), ");
         } else {
@@ -337,13 +346,8 @@ struct pm_cursor {
     struct pm_strbuf geometry; /* the densified geometry of the current row */
     double *xy;                /* its vertices, lon/lat pairs */
     size_t cap_xy;
-    struct near_hit *hits; /* near= or a box by windows: the page, in order; else NULL */
+    struct near_hit *hits; /* near=: the page, in order; NULL for a plain query */
     size_t n_hits, next_hit;
-    int hits_measured; /* the hits carry distances (near=) */
-    /* A box by windows, counted before the page: numberMatched is box_matched (-1 past
-     * PM_COUNT_BOX entries of the spatial index in the box). */
-    int count_box_first;
-    long long box_matched;
     /* numberMatched left for later: the WHERE clause and its values, and where the page
      * starts (-1 when it starts after a feature, not at a known position). */
     const struct pm_collection *collection;
@@ -503,11 +507,7 @@ static int count_in_box(struct pm_session *s, const struct pm_collection *c, con
     pm_strbuf_init(&sql);
     pm_strbuf_appendf(&sql, "SELECT count(*) FROM (SELECT 1 FROM idx_%s_geom WHERE ",
                       c->base_table);
-    rtree_box(&sql, &b, box[0], box[1], box[0] > box[2] ? 180 : box[2], box[3]);
-    if (box[0] > box[2]) {
-        pm_strbuf_append_str(&sql, " OR ");
-        rtree_box(&sql, &b, -180, box[1], box[2], box[3]);
-    }
+    rtree_boxes(&sql, &b, box);
     pm_strbuf_append_str(&sql, " LIMIT ?)");
     pm_sl_bind_int(&b, cap);
     sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql.data, err);
@@ -616,7 +616,7 @@ static int near_open(struct pm_session *s, const struct pm_collection *c,
     *out = cursor_new(s, stmt, c);
     (*out)->hits = page;
     (*out)->n_hits = to - from;
-    (*out)->hits_measured = 1;
+    (*out)->page_start = p->offset;
     (*out)->geodesic = p->geometry == PM_GEOMETRY_GEODESIC;
     return 0;
 }
@@ -643,33 +643,13 @@ static int windowable(const struct pm_collection *c, const struct pm_items_param
            !p->filter && !p->q && !p->n_sort && !p->before && p->offset == 0 && !p->has_near;
 }
 
-/* `(box) AND rmax >= ? AND rmin <= ?` over the spatial index, the box split at the
- * antimeridian when west > east. */
-static void window_where(struct pm_strbuf *sql, struct pm_sl_binds *b, const double box[4])
-{
-    int split = box[0] > box[2];
-    pm_strbuf_append_str(sql, "(");
-    rtree_box(sql, b, box[0], box[1], split ? 180 : box[2], box[3]);
-    if (split) {
-        pm_strbuf_append_str(sql, " OR ");
-        rtree_box(sql, b, -180, box[1], box[2], box[3]);
-    }
-    pm_strbuf_append_str(sql, ")");
-}
-
 /* The exact test of one candidate of the index (which holds 32-bit floats, rounded
  * outwards): `SELECT 1 FROM view WHERE _rowid = ?1 AND (box)`, the box's values from ?2. */
 static void check_sql_for(const struct pm_collection *c, const double box[4], struct pm_strbuf *sql,
                           struct pm_sl_binds *b)
 {
-    pm_strbuf_appendf(sql, "SELECT 1 FROM %s WHERE _rowid = ? AND (", c->view);
-    int split = box[0] > box[2];
-    exact_box(sql, b, c, box[0], box[1], split ? 180 : box[2], box[3]);
-    if (split) {
-        pm_strbuf_append_str(sql, " OR ");
-        exact_box(sql, b, c, -180, box[1], box[2], box[3]);
-    }
-    pm_strbuf_append_str(sql, ")");
+    pm_strbuf_appendf(sql, "SELECT 1 FROM %s WHERE _rowid = ? AND ", c->view);
+    exact_boxes(sql, b, c, box);
 }
 
 /* numberMatched of a box (not across the antimeridian) from the spatial index, up to
@@ -769,7 +749,7 @@ static int query_int(struct pm_session *s, const char *sql, const char *text, lo
  * *hits (ascending). 0, or -1 with err. */
 static int window_search(struct pm_session *s, const struct pm_collection *c, const double box[4],
                          long long lo, long long max_rowid, long long need, long long width,
-                         struct near_hit **hits, size_t *n_hits, struct pm_error *err)
+                         long long **hits, size_t *n_hits, struct pm_error *err)
 {
     struct pm_strbuf probe_sql, check_sql;
     struct pm_sl_binds probe_b = {0}, check_b = {0};
@@ -777,7 +757,7 @@ static int window_search(struct pm_session *s, const struct pm_collection *c, co
     pm_strbuf_init(&check_sql);
     pm_strbuf_appendf(&probe_sql, "SELECT pkid, xmin, xmax, ymin, ymax FROM idx_%s_rid WHERE ",
                       c->base_table);
-    window_where(&probe_sql, &probe_b, box);
+    rtree_boxes(&probe_sql, &probe_b, box);
     pm_strbuf_append_str(&probe_sql, " AND rmax >= ? AND rmin <= ? LIMIT ?");
     check_sql_for(c, box, &check_sql, &check_b);
     sqlite3_stmt *probe = pm_sl_session_stmt(s, probe_sql.data, err);
@@ -832,7 +812,7 @@ static int window_search(struct pm_session *s, const struct pm_collection *c, co
                     cap = cap ? cap * 2 : 64;
                     *hits = pm_realloc(*hits, cap * sizeof **hits);
                 }
-                (*hits)[*n_hits] = (struct near_hit){.rowid = cand[i].rowid};
+                (*hits)[*n_hits] = cand[i].rowid;
                 (*n_hits)++;
             } else if (step != SQLITE_DONE) {
                 rc = pm_sl_db_error(err, s->db, "window");
@@ -861,7 +841,7 @@ static int window_search(struct pm_session *s, const struct pm_collection *c, co
  * qualify (the caller takes the general way), -1 with err. */
 static int window_open(struct pm_session *s, const struct pm_collection *c,
                        const struct pm_items_params *p, struct pm_cursor **out,
-                       struct pm_error *err)
+                       long long *matched_out, struct pm_error *err)
 {
     if (!windowable(c, p))
         return 0;
@@ -902,7 +882,7 @@ static int window_open(struct pm_session *s, const struct pm_collection *c,
         if (width < 1)
             width = 1;
     }
-    struct near_hit *hits = NULL;
+    long long *hits = NULL;
     size_t n = 0;
     if (width && window_search(s, c, p->bbox, lo, max_rowid, need, width, &hits, &n, err))
         return -1;
@@ -917,7 +897,7 @@ static int window_open(struct pm_session *s, const struct pm_collection *c,
     for (size_t i = 0; i < n; i++) {
         if (i)
             pm_strbuf_append_char(&list, ',');
-        pm_strbuf_appendf(&list, "%lld", hits[i].rowid);
+        pm_strbuf_appendf(&list, "%lld", hits[i]);
     }
     pm_strbuf_append_char(&list, ']');
     free(hits);
@@ -931,9 +911,11 @@ static int window_open(struct pm_session *s, const struct pm_collection *c,
     }
     pm_strbuf_fini(&list);
     *out = cursor_new(s, stmt, c);
-    (*out)->count_box_first = countable;
-    (*out)->box_matched = matched;
     (*out)->page_start = p->after ? -1 : 0;
+    /* Across the antimeridian (an entry may meet both halves) counted the general way,
+     * after the page. */
+    if (countable)
+        *matched_out = matched;
     return 1;
 }
 
@@ -998,14 +980,6 @@ int pm_sl_items_open(struct pm_session *s, const struct pm_collection *c,
         goto done;
     if (p->has_near) {
         rc = near_open(s, c, p, &where, &b, out, matched, &count_where, &count_binds, err);
-        if (rc == 0) {
-            pm_strbuf_fini(&(*out)->count_where);
-            (*out)->count_where = count_where;
-            (*out)->count_binds = count_binds;
-            pm_strbuf_init(&count_where);
-            memset(&count_binds, 0, sizeof count_binds);
-            (*out)->page_start = p->offset;
-        }
         goto done;
     }
     /* The count is taken after the page (pm_sl_cursor_matched): a page that holds the last
@@ -1013,16 +987,9 @@ int pm_sl_items_open(struct pm_session *s, const struct pm_collection *c,
     *matched = has_conditions(p) ? PM_MATCHED_LATER : c->n_features;
     pm_strbuf_append(&count_where, where.data, where.len);
     pm_sl_binds_append(&count_binds, &b);
-    int windowed = window_open(s, c, p, out, err);
-    if (windowed < 0)
-        goto done;
+    int windowed = window_open(s, c, p, out, matched, err);
     if (windowed) {
-        pm_strbuf_fini(&(*out)->count_where);
-        (*out)->count_where = count_where;
-        (*out)->count_binds = count_binds;
-        pm_strbuf_init(&count_where);
-        memset(&count_binds, 0, sizeof count_binds);
-        rc = 0;
+        rc = windowed < 0 ? -1 : 0;
         goto done;
     }
     select_columns(&sql, c);
@@ -1060,14 +1027,17 @@ int pm_sl_items_open(struct pm_session *s, const struct pm_collection *c,
     }
     *out = cursor_new(s, stmt, c);
     (*out)->geodesic = p->geometry == PM_GEOMETRY_GEODESIC;
-    pm_strbuf_fini(&(*out)->count_where);
-    (*out)->count_where = count_where;
-    (*out)->count_binds = count_binds;
-    pm_strbuf_init(&count_where);
-    memset(&count_binds, 0, sizeof count_binds);
     (*out)->page_start = p->after || p->before ? -1 : p->offset;
     rc = 0;
 done:
+    if (rc == 0 && *matched == PM_MATCHED_LATER) {
+        /* What the count after the page needs: the cursor takes the WHERE clause over. */
+        pm_strbuf_fini(&(*out)->count_where);
+        (*out)->count_where = count_where;
+        (*out)->count_binds = count_binds;
+        pm_strbuf_init(&count_where);
+        memset(&count_binds, 0, sizeof count_binds);
+    }
     pm_strbuf_fini(&count_where);
     pm_sl_binds_fini(&count_binds);
     pm_strbuf_fini(&where);
@@ -1081,10 +1051,6 @@ int pm_sl_cursor_matched(struct pm_cursor *cur, long returned, int more, long lo
 {
     if (!more && cur->page_start >= 0) {
         *matched = cur->page_start + returned;
-        return 0;
-    }
-    if (cur->count_box_first) {
-        *matched = cur->box_matched;
         return 0;
     }
     if (count_matches(cur->session, cur->collection, &cur->count_where, &cur->count_binds, "",
@@ -1246,7 +1212,7 @@ int pm_sl_cursor_next(struct pm_cursor *cur, struct pm_feature_row *row, struct 
         if (pm_sl_step(cur->session, cur->stmt) != SQLITE_ROW)
             return pm_sl_db_error(err, cur->session->db, "step");
         read_row(cur, row);
-        row->has_distance = cur->hits_measured;
+        row->has_distance = 1;
         row->distance_m = h->distance;
         return 1;
     }

@@ -68,19 +68,13 @@ static void problem(struct loader *ld, const char *file, long line, const char *
     va_end(ap);
 }
 
-/* Run every statement of an SQL text. A statement that returns 4 columns is a check: each
- * row it returns is a problem (file, line, column, message), reported with `prefix`. Returns
- * -1 on an SQL error (reported), else 0. */
 /* With PM_LOAD_TIMING set, each statement that took 50 ms or more is named on stderr with its
  * time: where a load spends it. */
-static void report_time(struct loader *ld, const char *name, sqlite3_stmt *st,
-                        const struct timespec *t0)
+static void report_time(struct loader *ld, const char *name, sqlite3_stmt *st, double t0)
 {
     if (!ld->timing)
         return;
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    double ms = (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+    double ms = (pm_monotonic_s() - t0) * 1e3;
     if (ms < 50)
         return;
     /* The statement's first line of code, past its comments. */
@@ -94,6 +88,9 @@ static void report_time(struct loader *ld, const char *name, sqlite3_stmt *st,
     fprintf(stderr, "timing: %s: %.0f ms: %.*s\n", name, ms, (int)strcspn(text, "\n"), text);
 }
 
+/* Run every statement of an SQL text. A statement that returns 4 columns is a check: each
+ * row it returns is a problem (file, line, column, message), reported with `prefix`. Returns
+ * -1 on an SQL error (reported), else 0. */
 static int run_sql(struct loader *ld, const char *name, const char *sql, const char *prefix)
 {
     const char *tail = sql;
@@ -106,8 +103,7 @@ static int run_sql(struct loader *ld, const char *name, const char *sql, const c
         if (!st)
             continue; /* whitespace or a comment */
         int is_check = sqlite3_column_count(st) == 4 && sqlite3_stmt_readonly(st);
-        struct timespec t0;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
+        double t0 = pm_monotonic_s();
         int rc;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             if (!is_check)
@@ -128,7 +124,7 @@ static int run_sql(struct loader *ld, const char *name, const char *sql, const c
             sqlite3_finalize(st);
             return -1;
         }
-        report_time(ld, name, st, &t0);
+        report_time(ld, name, st, t0);
         sqlite3_finalize(st);
     }
     return 0;
@@ -637,8 +633,8 @@ static int write_meta(struct loader *ld)
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    ld->hash = pm_fnv1a(ld->hash, SQL(schema), strlen(SQL(schema)));
-    ld->hash = pm_fnv1a(ld->hash, SQL(collections), strlen(SQL(collections)));
+    /* The data version: every byte read, and the SQL that shaped the database. */
+    ld->hash = pm_fnv1a(ld->hash, digest, strlen(digest));
     snprintf(version, sizeof version, "%016llx", (unsigned long long)ld->hash);
     sqlite3_stmt *st;
     if (sqlite3_prepare_v2(ld->db,
@@ -728,17 +724,12 @@ int pm_spatialite_load(const char *db_path, const char *data_dir, FILE *out, FIL
     if (run_sql(&ld, "sql/schema.sql", SQL(schema), NULL) ||
         run_sql(&ld, "sql/load_spec.sql", SQL(load_spec), NULL))
         goto failed;
-    struct timespec t_csv;
-    clock_gettime(CLOCK_MONOTONIC, &t_csv);
+    double t_csv = pm_monotonic_s();
     if (read_all_csv(&ld, data_dir) || ld.n_problems)
         goto failed;
-    if (ld.timing) {
-        struct timespec t1;
-        clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (ld.timing)
         fprintf(stderr, "timing: reading the CSV files: %.0f ms\n",
-                (double)(t1.tv_sec - t_csv.tv_sec) * 1e3 +
-                    (double)(t1.tv_nsec - t_csv.tv_nsec) / 1e6);
-    }
+                (pm_monotonic_s() - t_csv) * 1e3);
     if (run_sql(&ld, "sql/checks.sql", SQL(checks), NULL) || ld.n_problems)
         goto failed;
     if (run_sql(&ld, "sql/load.sql", SQL(load), NULL) ||
