@@ -48,15 +48,16 @@ test: build build-asan
 	$(MAKE) test-tsan
 	$(MAKE) test-valgrind
 
-# The HTTP tests (each a multi-threaded server in-process) under ThreadSanitizer, in a build
-# of their own (PM_SANITIZE stays OFF: TSan does not mix with ASan). A data race fails the
-# test (TSan exits 66); there is no suppression file.
+# The HTTP tests (each a multi-threaded server in-process) and the loader (its checker
+# thread) under ThreadSanitizer, in a build of their own (PM_SANITIZE stays OFF: TSan does
+# not mix with ASan). A data race fails the test (TSan exits 66); there is no suppression
+# file.
 test-tsan: deps
 	cmake -S . -B $(TSAN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPM_SANITIZE=OFF \
 	  -DCMAKE_C_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread
 	cmake --build $(TSAN) -j $(JOBS)
 	cd $(TSAN) && TSAN_OPTIONS="second_deadlock_stack=1 history_size=4" \
-	  ctest --output-on-failure --no-tests=error -j $(JOBS) -R "http|fixture"
+	  ctest --output-on-failure --no-tests=error -j $(JOBS) -R "http|fixture|test_load"
 
 # The real server under valgrind: requests of every kind, a reload, SIGTERM; exit 0, no
 # memory error, no definite leak (tests/hostile/valgrind_serve.sh).

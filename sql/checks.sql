@@ -187,14 +187,8 @@ FROM csv_cities c
 WHERE c.lon IS NULL AND c.geonames_id IS NOT NULL AND c.geocode_method IS NOT 'unplaced'
   AND CAST(c.geonames_id AS INTEGER) NOT IN (SELECT CAST(geonames_id AS INTEGER) FROM csv_gazetteer);
 
-CREATE TEMP VIEW csv_name_candidates (line, geonames_id, name, admin1, population) AS
-SELECT c.line, g.geonames_id, g.name, g.admin1, g.population
-FROM csv_cities c
-LEFT JOIN csv_regions r ON r.id = c.region
-JOIN csv_gazetteer g ON g.country = c.country AND g.name = c.name_en
-                    AND (r.admin1 IS NULL OR g.admin1 IS r.admin1)
-WHERE c.lon IS NULL AND c.geonames_id IS NULL AND c.geocode_method IS NOT 'unplaced';
-
+-- A place with neither lon/lat nor geonames_id is found by name (csv_name_candidates,
+-- sql/load_spec.sql): exactly one gazetteer place must match.
 SELECT 'cities.csv', c.line, 'name_en',
        'no gazetteer place named ' || quote(c.name_en) || ' in ' || c.country
        || coalesce(' region ' || c.region, '') || '; give geonames_id or lon/lat'

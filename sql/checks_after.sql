@@ -3,10 +3,6 @@
 -- Like sql/checks.sql, every statement is a SELECT returning (file, line, column, message)
 -- per problem; the line comes from the TEMP csv_* tables the rows were read from. Any row
 -- fails the load.
---
--- Distances are geodesic (pm_geodesic_m: PROJ's geodesic routines on the WGS84 ellipsoid,
--- in metres). The one distance these checks state is 60 km: how far a point taken from a
--- source other than the gazetteer may lie from its region's settled places (see below).
 
 -- A country's bounds, when countries.csv gives them, are a valid polygon.
 SELECT 'countries.csv', c.line, 'bounds_wkt', 'not a valid POLYGON in WKT (lon lat)'
@@ -50,12 +46,8 @@ WHERE p.level IN ('province', 'autonomous-region', 'municipality', 'prefecture')
   AND p.geocode_method = 'seat' AND r.seat_geonames_id IS NOT NULL
   AND p.geonames_id IS NOT r.seat_geonames_id;
 
--- Every placed point agrees with its region. A point taken from the gazetteer must be a
--- gazetteer place of the region's admin1. A point taken from another source (its lon/lat
--- in cities.csv) must lie within 60 km of the region's seat or of one of the region's
--- gazetteer places, that is within the region's settled area give or take a county. (The
--- window before the geodesic test only saves work: 60 km is less than 0.55 degrees of
--- latitude anywhere, and than 1.5 degrees of longitude up to 69 degrees north.)
+-- A point taken from the gazetteer must be a gazetteer place of its region's admin1. (A
+-- point taken from another source is checked against its region by sql/checks_regions.sql.)
 SELECT 'cities.csv', c.line, 'region',
        'the point of ' || p.id || ' is the gazetteer place ' || g.name || ' (' || g.geonames_id
        || ') of admin1 ' || coalesce(g.admin1, '?') || ', but its region ' || r.id
@@ -63,21 +55,6 @@ SELECT 'cities.csv', c.line, 'region',
 FROM cities p JOIN csv_cities c ON c.id = p.id JOIN regions r ON r.id = p.region
 JOIN gazetteer g ON g.geonames_id = p.geonames_id
 WHERE p.geom IS NOT NULL AND c.lon IS NULL AND g.admin1 IS NOT r.admin1;
-
-SELECT 'cities.csv', c.line, 'lon',
-       'the point (' || p.lon || ' ' || p.lat || ') of ' || p.id
-       || ' is more than 60 km from the seat and from every gazetteer place of its region ' || r.id
-FROM cities p JOIN csv_cities c ON c.id = p.id JOIN regions r ON r.id = p.region
-WHERE p.geom IS NOT NULL AND c.lon IS NOT NULL
-  AND NOT EXISTS (
-      SELECT 1 FROM gazetteer g
-      WHERE g.country = p.country AND g.admin1 IS r.admin1
-        AND g.lon BETWEEN p.lon - 1.5 AND p.lon + 1.5 AND g.lat BETWEEN p.lat - 0.55 AND p.lat + 0.55
-        AND pm_geodesic_m(p.lon, p.lat, g.lon, g.lat) <= 60000)
-  AND NOT EXISTS (
-      SELECT 1 FROM gazetteer s
-      WHERE s.geonames_id = r.seat_geonames_id
-        AND pm_geodesic_m(p.lon, p.lat, s.lon, s.lat) <= 60000);
 
 -- An affiliation whose two ends are placed has its line.
 SELECT 'partnerships.csv', c.line, 'id', 'no line was drawn for ' || p.id

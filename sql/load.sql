@@ -95,14 +95,16 @@ FROM csv_events e LEFT JOIN cities c ON c.id = e.host_city ORDER BY e.id;
 
 -- The spatial index of each table, idx_<table>_geom: an R*Tree of each geometry's extent,
 -- packed (pm_rtree_pack, store/spatialite/load.c) from the entries in the Z-order of their
--- centres (pm_morton3), so that its nodes stay small.
+-- centres (the key pm_morton3 gives, the first column), so that its nodes stay small.
 -- Tables of points have a second one, idx_<table>_rid, whose third dimension is the rowid
 -- (rmin = rmax = rowid, exact as a 32-bit float up to 16,777,216 rows): asked for a box
 -- within a window of rowids, it gives the features of a box in id order a window at a time
 -- (store/spatialite/items.c), packed in the Z-order of (lon, lat, rowid). Searched by box
 -- alone a 3-D tree reads more nodes than a 2-D one, hence the two.
 CREATE TEMP TABLE extent (t TEXT PRIMARY KEY, x0 REAL, dx REAL, y0 REAL, dy REAL, nr REAL);
-CREATE TEMP TABLE boxes (t TEXT, r INTEGER, x0 REAL, x1 REAL, y0 REAL, y1 REAL);
+-- temp.boxes is keyed by (table, rowid), so that each tree reads only its table's boxes.
+CREATE TEMP TABLE boxes (t TEXT, r INTEGER, x0 REAL, x1 REAL, y0 REAL, y1 REAL,
+                         PRIMARY KEY (t, r)) WITHOUT ROWID;
 INSERT INTO temp.boxes
 SELECT 'cities', rowid, lon, lon, lat, lat FROM cities WHERE geom IS NOT NULL;
 INSERT INTO temp.boxes
@@ -123,49 +125,49 @@ SELECT t, min(x0 + x1) / 2, (max(x0 + x1) - min(x0 + x1)) / 2 + 1e-9, min(y0 + y
 FROM temp.boxes GROUP BY t;
 CREATE VIRTUAL TABLE idx_cities_geom USING rtree(pkid, xmin, xmax, ymin, ymax);
 SELECT pm_rtree_pack('idx_cities_geom', 2,
-    'SELECT b.r, b.x0, b.x1, b.y0, b.y1 FROM temp.boxes b JOIN temp.extent e ON e.t = b.t
-     WHERE b.t = ''cities''
-     ORDER BY pm_morton3(((b.x0 + b.x1) / 2 - e.x0) / e.dx, ((b.y0 + b.y1) / 2 - e.y0) / e.dy, 0)');
+    'SELECT pm_morton3(((b.x0 + b.x1) / 2 - e.x0) / e.dx, ((b.y0 + b.y1) / 2 - e.y0) / e.dy, 0),
+            b.r, b.x0, b.x1, b.y0, b.y1
+     FROM temp.boxes b JOIN temp.extent e ON e.t = b.t WHERE b.t = ''cities''');
 CREATE VIRTUAL TABLE idx_cities_rid USING rtree(pkid, xmin, xmax, ymin, ymax, rmin, rmax);
 SELECT pm_rtree_pack('idx_cities_rid', 3,
-    'SELECT b.r, b.x0, b.x1, b.y0, b.y1, b.r, b.r FROM temp.boxes b JOIN temp.extent e ON e.t = b.t
-     WHERE b.t = ''cities''
-     ORDER BY pm_morton3((b.x0 - e.x0) / e.dx, (b.y0 - e.y0) / e.dy, b.r / e.nr)');
+    'SELECT pm_morton3((b.x0 - e.x0) / e.dx, (b.y0 - e.y0) / e.dy, b.r / e.nr),
+            b.r, b.x0, b.x1, b.y0, b.y1, b.r, b.r
+     FROM temp.boxes b JOIN temp.extent e ON e.t = b.t WHERE b.t = ''cities''');
 CREATE VIRTUAL TABLE idx_partnerships_geom USING rtree(pkid, xmin, xmax, ymin, ymax);
 SELECT pm_rtree_pack('idx_partnerships_geom', 2,
-    'SELECT b.r, b.x0, b.x1, b.y0, b.y1 FROM temp.boxes b JOIN temp.extent e ON e.t = b.t
-     WHERE b.t = ''partnerships''
-     ORDER BY pm_morton3(((b.x0 + b.x1) / 2 - e.x0) / e.dx, ((b.y0 + b.y1) / 2 - e.y0) / e.dy, 0)');
+    'SELECT pm_morton3(((b.x0 + b.x1) / 2 - e.x0) / e.dx, ((b.y0 + b.y1) / 2 - e.y0) / e.dy, 0),
+            b.r, b.x0, b.x1, b.y0, b.y1
+     FROM temp.boxes b JOIN temp.extent e ON e.t = b.t WHERE b.t = ''partnerships''');
 CREATE VIRTUAL TABLE idx_memberships_geom USING rtree(pkid, xmin, xmax, ymin, ymax);
 SELECT pm_rtree_pack('idx_memberships_geom', 2,
-    'SELECT b.r, b.x0, b.x1, b.y0, b.y1 FROM temp.boxes b JOIN temp.extent e ON e.t = b.t
-     WHERE b.t = ''memberships''
-     ORDER BY pm_morton3(((b.x0 + b.x1) / 2 - e.x0) / e.dx, ((b.y0 + b.y1) / 2 - e.y0) / e.dy, 0)');
+    'SELECT pm_morton3(((b.x0 + b.x1) / 2 - e.x0) / e.dx, ((b.y0 + b.y1) / 2 - e.y0) / e.dy, 0),
+            b.r, b.x0, b.x1, b.y0, b.y1
+     FROM temp.boxes b JOIN temp.extent e ON e.t = b.t WHERE b.t = ''memberships''');
 CREATE VIRTUAL TABLE idx_memberships_rid USING rtree(pkid, xmin, xmax, ymin, ymax, rmin, rmax);
 SELECT pm_rtree_pack('idx_memberships_rid', 3,
-    'SELECT b.r, b.x0, b.x1, b.y0, b.y1, b.r, b.r FROM temp.boxes b JOIN temp.extent e ON e.t = b.t
-     WHERE b.t = ''memberships''
-     ORDER BY pm_morton3((b.x0 - e.x0) / e.dx, (b.y0 - e.y0) / e.dy, b.r / e.nr)');
+    'SELECT pm_morton3((b.x0 - e.x0) / e.dx, (b.y0 - e.y0) / e.dy, b.r / e.nr),
+            b.r, b.x0, b.x1, b.y0, b.y1, b.r, b.r
+     FROM temp.boxes b JOIN temp.extent e ON e.t = b.t WHERE b.t = ''memberships''');
 CREATE VIRTUAL TABLE idx_pilot_activities_geom USING rtree(pkid, xmin, xmax, ymin, ymax);
 SELECT pm_rtree_pack('idx_pilot_activities_geom', 2,
-    'SELECT b.r, b.x0, b.x1, b.y0, b.y1 FROM temp.boxes b JOIN temp.extent e ON e.t = b.t
-     WHERE b.t = ''pilot_activities''
-     ORDER BY pm_morton3(((b.x0 + b.x1) / 2 - e.x0) / e.dx, ((b.y0 + b.y1) / 2 - e.y0) / e.dy, 0)');
+    'SELECT pm_morton3(((b.x0 + b.x1) / 2 - e.x0) / e.dx, ((b.y0 + b.y1) / 2 - e.y0) / e.dy, 0),
+            b.r, b.x0, b.x1, b.y0, b.y1
+     FROM temp.boxes b JOIN temp.extent e ON e.t = b.t WHERE b.t = ''pilot_activities''');
 CREATE VIRTUAL TABLE idx_pilot_activities_rid USING rtree(pkid, xmin, xmax, ymin, ymax, rmin, rmax);
 SELECT pm_rtree_pack('idx_pilot_activities_rid', 3,
-    'SELECT b.r, b.x0, b.x1, b.y0, b.y1, b.r, b.r FROM temp.boxes b JOIN temp.extent e ON e.t = b.t
-     WHERE b.t = ''pilot_activities''
-     ORDER BY pm_morton3((b.x0 - e.x0) / e.dx, (b.y0 - e.y0) / e.dy, b.r / e.nr)');
+    'SELECT pm_morton3((b.x0 - e.x0) / e.dx, (b.y0 - e.y0) / e.dy, b.r / e.nr),
+            b.r, b.x0, b.x1, b.y0, b.y1, b.r, b.r
+     FROM temp.boxes b JOIN temp.extent e ON e.t = b.t WHERE b.t = ''pilot_activities''');
 CREATE VIRTUAL TABLE idx_events_geom USING rtree(pkid, xmin, xmax, ymin, ymax);
 SELECT pm_rtree_pack('idx_events_geom', 2,
-    'SELECT b.r, b.x0, b.x1, b.y0, b.y1 FROM temp.boxes b JOIN temp.extent e ON e.t = b.t
-     WHERE b.t = ''events''
-     ORDER BY pm_morton3(((b.x0 + b.x1) / 2 - e.x0) / e.dx, ((b.y0 + b.y1) / 2 - e.y0) / e.dy, 0)');
+    'SELECT pm_morton3(((b.x0 + b.x1) / 2 - e.x0) / e.dx, ((b.y0 + b.y1) / 2 - e.y0) / e.dy, 0),
+            b.r, b.x0, b.x1, b.y0, b.y1
+     FROM temp.boxes b JOIN temp.extent e ON e.t = b.t WHERE b.t = ''events''');
 CREATE VIRTUAL TABLE idx_events_rid USING rtree(pkid, xmin, xmax, ymin, ymax, rmin, rmax);
 SELECT pm_rtree_pack('idx_events_rid', 3,
-    'SELECT b.r, b.x0, b.x1, b.y0, b.y1, b.r, b.r FROM temp.boxes b JOIN temp.extent e ON e.t = b.t
-     WHERE b.t = ''events''
-     ORDER BY pm_morton3((b.x0 - e.x0) / e.dx, (b.y0 - e.y0) / e.dy, b.r / e.nr)');
+    'SELECT pm_morton3((b.x0 - e.x0) / e.dx, (b.y0 - e.y0) / e.dy, b.r / e.nr),
+            b.r, b.x0, b.x1, b.y0, b.y1, b.r, b.r
+     FROM temp.boxes b JOIN temp.extent e ON e.t = b.t WHERE b.t = ''events''');
 DROP TABLE temp.boxes;
 
 -- A city's names once, in a TEMP table keyed by id (read back from an FTS5 table by rowid

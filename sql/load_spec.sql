@@ -115,3 +115,15 @@ INSERT INTO load_columns (ord, file, tbl, col, required) VALUES
     (9, 'events.csv', 'events', 'source', 1),
     (9, 'events.csv', 'events', 'verification', 1),
     (9, 'events.csv', 'events', 'notes', 0);
+
+-- A place with neither lon/lat nor geonames_id is placed by its English name: these are the
+-- gazetteer places of its country (and region, if its region has an admin1 code) by that
+-- name. sql/checks.sql makes sure there is exactly one; sql/load.sql places the city there.
+-- (A TEMP view may name tables that do not exist yet: csv_* are created as the files are read.)
+CREATE TEMP VIEW csv_name_candidates (line, geonames_id, name, admin1, population) AS
+SELECT c.line, g.geonames_id, g.name, g.admin1, g.population
+FROM csv_cities c
+LEFT JOIN csv_regions r ON r.id = c.region
+JOIN csv_gazetteer g ON g.country = c.country AND g.name = c.name_en
+                    AND (r.admin1 IS NULL OR g.admin1 IS r.admin1)
+WHERE c.lon IS NULL AND c.geonames_id IS NULL AND c.geocode_method IS NOT 'unplaced';

@@ -651,6 +651,62 @@ static void point_outside_country(void **state)
     free(report);
 }
 
+/* cities.csv of the fixture with lon/lat columns, Dalian placed by the given point. */
+static void put_dalian_at(const struct env *e, const char *lon_lat)
+{
+    char *text = pm_asprintf(
+        "id,country,region,level,name_en,name_zh,name_ja,geonames_id,source,verification,"
+        "lon,lat\n"
+        "cn-dalian,CN,cn-liaoning,city,Dalian,大连市,大連市,,test,sourced,%s\n"
+        "cn-chongqing,CN,cn-chongqing,municipality,Chongqing,,,1814906,test,sourced,,\n"
+        "cn-shanghai,CN,cn-shanghai,municipality,Shanghai,,,1796236,test,sourced,,\n"
+        "cn-weihai,CN,cn-shandong,city,Weihai,,,1791673,test,sourced,,\n"
+        "jp-kitakyushu,JP,jp-fukuoka,city,Kitakyushu,,,1859307,test,sourced,,\n"
+        "jp-hiroshima,JP,jp-hiroshima,city,Hiroshima,,,1862415,test,sourced,,\n"
+        "jp-yokohama,JP,jp-kanagawa,city,Yokohama,,,1848354,test,sourced,,\n",
+        lon_lat);
+    put(e, "cities.csv", text);
+    free(text);
+}
+
+static void point_near_its_region_loads(void **state)
+{
+    struct env *e = *state;
+    /* About 30 km north-east of the gazetteer's Dalian, a place of Liaoning. */
+    put_dalian_at(e, "121.9,39.1");
+    char *report;
+    int rc = load(e, &report, NULL);
+    if (rc != 0)
+        fail_msg("the load failed:\n%s", report);
+    free(report);
+}
+
+static void point_far_from_its_region(void **state)
+{
+    struct env *e = *state;
+    /* Shenyang is in Liaoning, but the fixture's gazetteer holds only Dalian of Liaoning,
+     * 370 km away: checked by sql/checks_regions.sql, beside the load. */
+    put_dalian_at(e, "123.43,41.8");
+    char *report = load_fails_with(
+        e, "cities.csv:2: lon: the point (123.43 41.8) of cn-dalian is more than 60 km from the "
+           "seat and from every gazetteer place of its region cn-liaoning\n");
+    assert_non_null(strstr(report, "load failed: 1 problem;"));
+    free(report);
+}
+
+/* While the checker finds problems in the rows, the load goes on building from them; what it
+ * runs into is not reported, only the problems. */
+static void checker_problems_come_first(void **state)
+{
+    struct env *e = *state;
+    /* Two cities under one id: the load's INSERT would fail on the primary key. */
+    edit(e, "cities.csv", "cn-chongqing,CN", "cn-dalian,CN");
+    char *report = load_fails_with(e, "cities.csv:3: id: 'cn-dalian' is already used on line 2");
+    assert_null(strstr(report, "SQL error"));
+    assert_null(strstr(report, "UNIQUE"));
+    free(report);
+}
+
 /* --- every problem, and nothing changed ----------------------------------------------- */
 
 static void all_problems_reported(void **state)
@@ -866,6 +922,9 @@ int main(void)
         T(gazetteer_two_matches),
         T(unknown_geonames_id),
         T(point_outside_country),
+        T(point_near_its_region_loads),
+        T(point_far_from_its_region),
+        T(checker_problems_come_first),
         T(all_problems_reported),
         T(all_read_problems_reported_across_files),
         T(failed_load_leaves_database_unchanged),

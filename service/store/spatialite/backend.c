@@ -101,6 +101,10 @@ void pm_sl_session_pin(struct pm_session *s, sqlite3_stmt *stmt, int on)
 
 void pm_spatialite_init(void)
 {
+    /* No count of SQLite's memory use (nothing here reads it): counting takes one global
+     * mutex on every allocation, which the load's two threads and the server's sessions would
+     * all queue on. Must come before SQLite initialises itself. */
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     spatialite_initialize();
 }
 
