@@ -171,6 +171,69 @@ static void stream_free(void *cls)
     free(s);
 }
 
+/* --- small streams sent whole -------------------------------------------------------------
+ *
+ * An items page is produced as a stream, so that a 10,000-feature page is never held whole.
+ * Most pages are small, though, and a stream goes out chunked, in three send(2) calls. So the
+ * first PREREAD bytes are read before answering: a stream that ends within them is answered
+ * from the buffer, with a Content-Length, header and body in one write; a longer one is sent
+ * chunked as before, those bytes first. */
+#define PREREAD (256 * 1024)
+
+struct prefixed {
+    struct pm_strbuf head; /* read before the response started */
+    size_t at;             /* how much of head is sent */
+    int failed;            /* the stream failed while head was read */
+    struct pm_stream rest;
+};
+
+static ssize_t prefixed_read(void *ctx, char *buf, size_t max)
+{
+    struct prefixed *p = ctx;
+    if (p->at < p->head.len) {
+        size_t n = p->head.len - p->at < max ? p->head.len - p->at : max;
+        memcpy(buf, p->head.data + p->at, n);
+        p->at += n;
+        return (ssize_t)n;
+    }
+    return p->failed ? -1 : p->rest.read(p->rest.ctx, buf, max);
+}
+
+static void prefixed_free(void *ctx)
+{
+    struct prefixed *p = ctx;
+    p->rest.free(p->rest.ctx);
+    pm_strbuf_fini(&p->head);
+    free(p);
+}
+
+/* Read up to PREREAD bytes of resp->stream: if it ended, make them resp->body (and free the
+ * stream); else keep them in front of the rest of the stream. */
+static void preread(struct pm_response *resp)
+{
+    struct prefixed *p = pm_calloc(1, sizeof *p);
+    pm_strbuf_init(&p->head);
+    p->rest = resp->stream;
+    ssize_t n;
+    do {
+        pm_strbuf_reserve(&p->head, 32 * 1024);
+        n = p->rest.read(p->rest.ctx, p->head.data + p->head.len, 32 * 1024);
+        if (n > 0) {
+            p->head.len += (size_t)n;
+            p->head.data[p->head.len] = '\0';
+        }
+    } while (n > 0 && p->head.len < PREREAD);
+    if (n == 0) {
+        p->rest.free(p->rest.ctx);
+        resp->body = p->head;
+        resp->stream = (struct pm_stream){0};
+        free(p);
+        return;
+    }
+    p->failed = n < 0;
+    resp->stream = (struct pm_stream){.read = prefixed_read, .free = prefixed_free, .ctx = p};
+}
+
 /* --- gzip (RFC 9110 8.4.1.3) for clients that accept it ------------------------------ */
 
 static int accepts_gzip(struct MHD_Connection *conn)
@@ -617,6 +680,8 @@ static enum MHD_Result answer(void *cls, struct MHD_Connection *conn, const char
         }
     }
     struct MHD_Response *r;
+    if (resp.stream.read)
+        preread(&resp);
     if (resp.stream.read) {
         struct pm_stream *s = pm_malloc(sizeof *s);
         *s = resp.stream;

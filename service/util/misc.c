@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 int pm_error_set(struct pm_error *err, int status, const char *code, const char *fmt, ...)
 {
@@ -25,13 +26,15 @@ int pm_error_set(struct pm_error *err, int status, const char *code, const char 
 }
 
 static enum pm_log_level log_level = PM_LOG_INFO;
-static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 void pm_log_set_level(enum pm_log_level level)
 {
     log_level = level;
 }
 
+/* A log line is formatted whole and written with one write(2): stderr is unbuffered, so
+ * fprintf would make a system call for each piece (three a request), and one write keeps the
+ * lines of different threads apart without a lock. */
 void pm_log(enum pm_log_level level, const char *fmt, ...)
 {
     static const char *const names[] = {"debug", "info", "warn", "error"};
@@ -43,14 +46,23 @@ void pm_log(enum pm_log_level level, const char *fmt, ...)
     clock_gettime(CLOCK_REALTIME, &ts);
     gmtime_r(&ts.tv_sec, &tm);
     strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    struct pm_strbuf line;
+    pm_strbuf_init(&line);
+    pm_strbuf_appendf(&line, "%s.%03ldZ %s ", stamp, ts.tv_nsec / 1000000, names[level]);
     va_list ap;
     va_start(ap, fmt);
-    pthread_mutex_lock(&log_lock);
-    fprintf(stderr, "%s.%03ldZ %s ", stamp, ts.tv_nsec / 1000000, names[level]);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
-    pthread_mutex_unlock(&log_lock);
+    pm_strbuf_vappendf(&line, fmt, ap);
     va_end(ap);
+    pm_strbuf_append_char(&line, '\n');
+    for (size_t at = 0; at < line.len;) {
+        ssize_t n = write(STDERR_FILENO, line.data + at, line.len - at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break; /* nowhere to log to: nothing else to be done */
+        at += (size_t)n;
+    }
+    pm_strbuf_fini(&line);
 }
 
 int pm_parse_long(const char *s, long min, long max, long *out)

@@ -30,7 +30,7 @@ void pm_strbuf_reset(struct pm_strbuf *b)
         b->data[0] = '\0';
 }
 
-static void reserve(struct pm_strbuf *b, size_t extra)
+void pm_strbuf_reserve(struct pm_strbuf *b, size_t extra)
 {
     size_t need = b->len + extra + 1;
     if (need <= b->cap)
@@ -44,7 +44,7 @@ static void reserve(struct pm_strbuf *b, size_t extra)
 
 void pm_strbuf_append(struct pm_strbuf *b, const char *data, size_t len)
 {
-    reserve(b, len);
+    pm_strbuf_reserve(b, len);
     if (len)
         memcpy(b->data + b->len, data, len);
     b->len += len;
@@ -58,7 +58,7 @@ void pm_strbuf_append_str(struct pm_strbuf *b, const char *s)
 
 void pm_strbuf_append_char(struct pm_strbuf *b, char c)
 {
-    reserve(b, 1);
+    pm_strbuf_reserve(b, 1);
     b->data[b->len++] = c;
     b->data[b->len] = '\0';
 }
@@ -71,7 +71,7 @@ void pm_strbuf_vappendf(struct pm_strbuf *b, const char *fmt, va_list ap)
     va_end(ap2);
     if (n < 0)
         return;
-    reserve(b, (size_t)n);
+    pm_strbuf_reserve(b, (size_t)n);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     b->len += (size_t)n;
 }
@@ -84,43 +84,51 @@ void pm_strbuf_appendf(struct pm_strbuf *b, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Bytes that end a run of plain bytes in a JSON string: the NUL that ends s, the controls,
+ * '"' and '\\'. */
+/* clang-format off */
+static const unsigned char json_stop[256] = {
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x00 - 0x0f */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x10 - 0x1f */
+    ['"'] = 1,
+    ['\\'] = 1,
+};
+/* clang-format on */
+
 void pm_strbuf_append_json_str(struct pm_strbuf *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s;
-    const unsigned char *run = p;
-    for (; *p; p++) {
-        const char *esc = NULL;
+    for (;;) {
+        const unsigned char *run = p;
+        while (!json_stop[*p])
+            p++;
+        pm_strbuf_append(b, (const char *)run, (size_t)(p - run));
+        if (!*p)
+            return;
         switch (*p) {
         case '"':
-            esc = "\\\"";
+            pm_strbuf_append(b, "\\\"", 2);
             break;
         case '\\':
-            esc = "\\\\";
+            pm_strbuf_append(b, "\\\\", 2);
             break;
         case '\n':
-            esc = "\\n";
+            pm_strbuf_append(b, "\\n", 2);
             break;
         case '\r':
-            esc = "\\r";
+            pm_strbuf_append(b, "\\r", 2);
             break;
         case '\t':
-            esc = "\\t";
+            pm_strbuf_append(b, "\\t", 2);
             break;
-        default:
-            if (*p >= 0x20)
-                continue;
-        }
-        pm_strbuf_append(b, (const char *)run, (size_t)(p - run));
-        if (esc) {
-            pm_strbuf_append_str(b, esc);
-        } else {
+        default: {
             char u[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
             pm_strbuf_append(b, u, sizeof u);
         }
-        run = p + 1;
+        }
+        p++;
     }
-    pm_strbuf_append(b, (const char *)run, (size_t)(p - run));
 }
 
 void pm_strbuf_append_html(struct pm_strbuf *b, const char *s)

@@ -197,6 +197,37 @@ static void test_http_streaming_complete(void **state)
     json_decref(fc);
 }
 
+/* A page that fits in the server's first read (256 KiB) goes out whole, with a
+ * Content-Length equal to its body; a longer one is chunked, and complete (above). */
+static void test_http_streaming_small_page_whole(void **state)
+{
+    (void)state;
+    struct th_resp r;
+    th_get(&srv, "/collections/cities/items?limit=100", &r);
+    assert_int_equal(r.status, 200);
+    char *cl = th_header(&r, "Content-Length");
+    if (!cl)
+        fail_msg("a 100-feature page has no Content-Length:\n%s", r.headers);
+    assert_int_equal(strtoul(cl, NULL, 10), r.len);
+    assert_null(th_header(&r, "Transfer-Encoding"));
+    json_t *fc = th_json(&r);
+    assert_int_equal(json_array_size(json_object_get(fc, "features")), 100);
+    json_decref(fc);
+    free(cl);
+    th_resp_fini(&r);
+
+    char url[128];
+    snprintf(url, sizeof url, "/collections/cities/items?limit=%d", BIG_LIMIT);
+    th_get(&srv, url, &r);
+    assert_int_equal(r.status, 200);
+    assert_true(r.len > 256 * 1024);
+    char *te = th_header(&r, "Transfer-Encoding");
+    assert_non_null(te);
+    assert_string_equal(te, "chunked");
+    free(te);
+    th_resp_fini(&r);
+}
+
 static size_t heap_in_use(void)
 {
 #ifdef PM_TEST_ASAN
@@ -495,6 +526,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_http_streaming_default_limit),
         cmocka_unit_test(test_http_streaming_complete),
+        cmocka_unit_test(test_http_streaming_small_page_whole),
         cmocka_unit_test(test_http_streaming_memory),
         cmocka_unit_test(test_http_streaming_client_hangs_up),
         cmocka_unit_test(test_http_streaming_busy),

@@ -118,11 +118,33 @@ const char *pm_spatialite_version(void)
     return spatialite_version();
 }
 
+/* The database as an SQLite URI with immutable=1: `load` never changes a file that is being
+ * served (it renames a new one over it; the old one stays whole for those who have it
+ * open), so SQLite may skip the file locks and the hot-journal and change checks it would
+ * otherwise make, each with system calls, at the start of every read. */
+static char *immutable_uri(const char *path)
+{
+    struct pm_strbuf uri;
+    pm_strbuf_init(&uri);
+    pm_strbuf_append_str(&uri, "file:");
+    for (const char *p = path; *p; p++) {
+        if (*p == '%' || *p == '?' || *p == '#')
+            pm_strbuf_appendf(&uri, "%%%02X", (unsigned char)*p);
+        else
+            pm_strbuf_append_char(&uri, *p);
+    }
+    pm_strbuf_append_str(&uri, "?immutable=1");
+    return uri.data;
+}
+
 static int open_connection(const char *path, sqlite3 **db, void **cache, struct pm_error *err)
 {
     *db = NULL;
     *cache = NULL;
-    int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    char *uri = immutable_uri(path);
+    int rc = sqlite3_open_v2(uri, db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI,
+                             NULL);
+    free(uri);
     if (rc != SQLITE_OK) {
         pm_error_set(err, 500, "ServerError", "cannot open database %s: %s", path,
                      *db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
