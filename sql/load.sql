@@ -96,28 +96,33 @@ FROM csv_events e LEFT JOIN cities c ON c.id = e.host_city ORDER BY e.id;
 -- The spatial index of each table, idx_<table>_geom: an R*Tree of each geometry's extent,
 -- packed (pm_rtree_pack, store/spatialite/load.c) from the entries in the Z-order of their
 -- centres (the key pm_morton3 gives, the first column), so that its nodes stay small.
--- Tables of points have a second one, idx_<table>_rid, whose third dimension is the rowid
+-- Each table has a second one, idx_<table>_rid, whose third dimension is the rowid
 -- (rmin = rmax = rowid, exact as a 32-bit float up to 16,777,216 rows): asked for a box
 -- within a window of rowids, it gives the features of a box in id order a window at a time
--- (store/spatialite/items.c), packed in the Z-order of (lon, lat, rowid). Searched by box
--- alone a 3-D tree reads more nodes than a 2-D one, hence the two.
+-- (store/spatialite/items.c), packed in the Z-order of (lon, lat, rowid) of the extent's
+-- centre. Searched by box alone a 3-D tree reads more nodes than a 2-D one, hence the two.
+-- A line is a segment between two places; in idx_partnerships_rid its entry's id is
+-- 2 * rowid + 1 if it rises from west to east, 2 * rowid if it falls, so that its box and
+-- that bit give the segment itself, and the windows test it without reading its row.
 CREATE TEMP TABLE extent (t TEXT PRIMARY KEY, x0 REAL, dx REAL, y0 REAL, dy REAL, nr REAL);
 -- temp.boxes is keyed by (table, rowid), so that each tree reads only its table's boxes.
-CREATE TEMP TABLE boxes (t TEXT, r INTEGER, x0 REAL, x1 REAL, y0 REAL, y1 REAL,
+-- For a line, up: whether it rises from west to east (pm_segment_rising).
+CREATE TEMP TABLE boxes (t TEXT, r INTEGER, x0 REAL, x1 REAL, y0 REAL, y1 REAL, up INTEGER,
                          PRIMARY KEY (t, r)) WITHOUT ROWID;
 INSERT INTO temp.boxes
-SELECT 'cities', rowid, lon, lon, lat, lat FROM cities WHERE geom IS NOT NULL;
+SELECT 'cities', rowid, lon, lon, lat, lat, NULL FROM cities WHERE geom IS NOT NULL;
 INSERT INTO temp.boxes
-SELECT 'partnerships', rowid, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom)
+SELECT 'partnerships', rowid, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom),
+       pm_segment_rising(geom)
 FROM partnerships WHERE geom IS NOT NULL;
 INSERT INTO temp.boxes
-SELECT 'memberships', rowid, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom)
+SELECT 'memberships', rowid, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom), NULL
 FROM memberships WHERE geom IS NOT NULL;
 INSERT INTO temp.boxes
-SELECT 'pilot_activities', rowid, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom)
+SELECT 'pilot_activities', rowid, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom), NULL
 FROM pilot_activities WHERE geom IS NOT NULL;
 INSERT INTO temp.boxes
-SELECT 'events', rowid, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom)
+SELECT 'events', rowid, MbrMinX(geom), MbrMaxX(geom), MbrMinY(geom), MbrMaxY(geom), NULL
 FROM events WHERE geom IS NOT NULL;
 INSERT INTO temp.extent
 SELECT t, min(x0 + x1) / 2, (max(x0 + x1) - min(x0 + x1)) / 2 + 1e-9, min(y0 + y1) / 2,
@@ -137,6 +142,11 @@ CREATE VIRTUAL TABLE idx_partnerships_geom USING rtree(pkid, xmin, xmax, ymin, y
 SELECT pm_rtree_pack('idx_partnerships_geom', 2,
     'SELECT pm_morton3(((b.x0 + b.x1) / 2 - e.x0) / e.dx, ((b.y0 + b.y1) / 2 - e.y0) / e.dy, 0),
             b.r, b.x0, b.x1, b.y0, b.y1
+     FROM temp.boxes b JOIN temp.extent e ON e.t = b.t WHERE b.t = ''partnerships''');
+CREATE VIRTUAL TABLE idx_partnerships_rid USING rtree(pkid, xmin, xmax, ymin, ymax, rmin, rmax);
+SELECT pm_rtree_pack('idx_partnerships_rid', 3,
+    'SELECT pm_morton3(((b.x0 + b.x1) / 2 - e.x0) / e.dx, ((b.y0 + b.y1) / 2 - e.y0) / e.dy, b.r / e.nr),
+            2 * b.r + b.up, b.x0, b.x1, b.y0, b.y1, b.r, b.r
      FROM temp.boxes b JOIN temp.extent e ON e.t = b.t WHERE b.t = ''partnerships''');
 CREATE VIRTUAL TABLE idx_memberships_geom USING rtree(pkid, xmin, xmax, ymin, ymax);
 SELECT pm_rtree_pack('idx_memberships_geom', 2,

@@ -113,6 +113,9 @@ int pm_sl_compile_filter(sqlite3 *db, const struct pm_collection *c,
 struct pm_sl_coords {
     const char *p; /* NULL: no coordinates */
 };
+/* Does the segment a-b meet the box w s e n (edges included)? Liang–Barsky clipping. */
+int pm_sl_segment_meets_box(double ax, double ay, double bx, double by, double w, double s,
+                            double e, double n);
 void pm_sl_coords_start(struct pm_sl_coords *it, const char *geojson);
 int pm_sl_coords_next(struct pm_sl_coords *it, double xy[2]);
 

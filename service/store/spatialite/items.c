@@ -163,9 +163,22 @@ static void exact_boxes(struct pm_strbuf *sql, struct pm_sl_binds *b, const stru
     pm_strbuf_append_str(sql, ")");
 }
 
+/* Does a box hold the collection's whole extent, so that every feature with a geometry is in
+ * it? (The extent is the least box around every geometry, computed at load.) */
+static int box_holds_extent(const struct pm_collection *c, const double box[4])
+{
+    const double *e = c->extent;
+    return c->has_extent && box[0] <= box[2] && box[0] <= e[0] && box[1] <= e[1] &&
+           box[2] >= e[2] && box[3] >= e[3];
+}
+
 void pm_sl_box_condition(struct pm_strbuf *sql, struct pm_sl_binds *b,
                          const struct pm_collection *c, const double box[4])
 {
+    if (box_holds_extent(c, box)) {
+        pm_strbuf_append_str(sql, "(_geom IS NOT NULL)"); /* no index needed */
+        return;
+    }
     pm_strbuf_append_str(sql, "(");
     rtree_search(sql, b, c, box);
     pm_strbuf_append_str(sql, " AND ");
@@ -633,14 +646,15 @@ static int near_open(struct pm_session *s, const struct pm_collection *c,
 #define WINDOW_MAX_ROWID 16777216LL
 #define PM_COUNT_BOX 2000
 
-/* Can a plain box query go by windows? Only a box, from the start or after a feature, over
- * points: a point the index finds in the box is in it (but for float rounding at the edge),
- * while a line's extent may meet a box its line misses, and the windows would count such
- * candidates as matches and narrow for nothing. */
-static int windowable(const struct pm_collection *c, const struct pm_items_params *p)
+/* Can a plain box query go by windows? Only a box, from the start or after a feature. Points
+ * and lines alike: an entry whose extent lies inside the box is a match without reading its
+ * row (a line lies within its extent), every other candidate is tested on its row. For
+ * points those are only the few within float rounding of the box's edge; a line's extent
+ * may meet a box its line misses, so for lines more candidates are read than match. */
+static int windowable(const struct pm_items_params *p)
 {
-    return !strcmp(c->geometry_type, "Point") && p->has_bbox && !p->has_datetime && !p->n_filters &&
-           !p->filter && !p->q && !p->n_sort && !p->before && p->offset == 0 && !p->has_near;
+    return p->has_bbox && !p->has_datetime && !p->n_filters && !p->filter && !p->q && !p->n_sort &&
+           !p->before && p->offset == 0 && !p->has_near;
 }
 
 /* The exact test of one candidate of the index (which holds 32-bit floats, rounded
@@ -652,12 +666,60 @@ static void check_sql_for(const struct pm_collection *c, const double box[4], st
     exact_boxes(sql, b, c, box);
 }
 
+/* What an entry of an index says of its feature and a box, without reading its row: INSIDE
+ * (it meets the box), OUTSIDE (it does not) or EDGE (too close to tell: test the row). The
+ * index holds 32-bit floats rounded outwards, off the geometry by up to 1.1e-5 degrees
+ * (and the row's GeoJSON by 5e-7 more): EPS is more than both.
+ * - A point's entry is its box of no size: INSIDE if that lies inside the box.
+ * - A line's entry (idx_partnerships_rid, sql/load.sql) is its extent and, in the low bit of
+ *   its id, whether it rises from west to east: the segment corner to corner. Every point of
+ *   the true segment lies within EPS of the same point of that one in each coordinate, so
+ *   if that one meets the box shrunk by EPS the true one meets the box (INSIDE), and if it
+ *   misses the box grown by EPS the true one misses it (OUTSIDE). */
+enum { INSIDE, OUTSIDE, EDGE };
+#define EPS 3e-5
+
+static int half_verdict(int line, sqlite3_int64 id, const double e[4], double w, double s,
+                        double east, double n)
+{
+    if (!line)
+        return e[0] >= w && e[1] <= east && e[2] >= s && e[3] <= n ? INSIDE : EDGE;
+    double ay = id & 1 ? e[2] : e[3], by = id & 1 ? e[3] : e[2]; /* at x = e[0], e[1] */
+    if (w + EPS <= east - EPS && s + EPS <= n - EPS &&
+        pm_sl_segment_meets_box(e[0], ay, e[1], by, w + EPS, s + EPS, east - EPS, n - EPS))
+        return INSIDE;
+    if (!pm_sl_segment_meets_box(e[0], ay, e[1], by, w - EPS, s - EPS, east + EPS, n + EPS))
+        return OUTSIDE;
+    return EDGE;
+}
+
+static int entry_verdict(const struct pm_collection *c, sqlite3_int64 id, const double e[4],
+                         const double box[4])
+{
+    int line = strcmp(c->geometry_type, "Point") != 0;
+    if (box[0] <= box[2])
+        return half_verdict(line, id, e, box[0], box[1], box[2], box[3]);
+    /* Across the antimeridian: the two halves. */
+    int a = half_verdict(line, id, e, box[0], box[1], 180, box[3]);
+    int b = half_verdict(line, id, e, -180, box[1], box[2], box[3]);
+    if (a == INSIDE || b == INSIDE)
+        return INSIDE;
+    return a == OUTSIDE && b == OUTSIDE ? OUTSIDE : EDGE;
+}
+
 /* numberMatched of a box (not across the antimeridian) from the spatial index, up to
- * PM_COUNT_BOX (*out = -1 past it): the entries whose extent lies inside the box count
- * without reading their rows; only those on its edge are tested exactly. */
+ * PM_COUNT_BOX (*out = -1 past it, or when more than PM_COUNT_BOX entries meet the box's
+ * edge: those are tested one by one, and a count of matches among the first of them would
+ * say nothing of the rest): the entries whose extent lies inside the box count without
+ * reading their rows; only those on its edge are tested exactly. */
+static int window_count_lines(struct pm_session *s, const struct pm_collection *c,
+                              const double box[4], long long *out, struct pm_error *err);
+
 static int window_count(struct pm_session *s, const struct pm_collection *c, const double box[4],
                         long long *out, struct pm_error *err)
 {
+    if (strcmp(c->geometry_type, "Point"))
+        return window_count_lines(s, c, box, out, err);
     struct pm_strbuf sql, check_sql;
     struct pm_sl_binds b = {0}, check_b = {0};
     pm_strbuf_init(&sql);
@@ -680,7 +742,7 @@ static int window_count(struct pm_session *s, const struct pm_collection *c, con
     pm_strbuf_fini(&sql);
     pm_strbuf_fini(&check_sql);
     int rc = check ? 0 : -1, step = SQLITE_DONE, first = 1;
-    long long n = 0;
+    long long n = 0, edges = 0;
     if (rc == 0)
         pm_sl_binds_apply(stmt, &b, 1);
     while (rc == 0 && n <= PM_COUNT_BOX && (step = pm_sl_step(s, stmt)) == SQLITE_ROW) {
@@ -690,6 +752,7 @@ static int window_count(struct pm_session *s, const struct pm_collection *c, con
             continue;
         }
         /* An entry on the edge: tested on its row. */
+        edges++;
         pm_sl_binds_apply(check, &check_b, 2);
         sqlite3_bind_int64(check, 1, sqlite3_column_int64(stmt, 0));
         int c_step = pm_sl_step(s, check);
@@ -698,6 +761,59 @@ static int window_count(struct pm_session *s, const struct pm_collection *c, con
             n++;
         else if (c_step != SQLITE_DONE)
             rc = pm_sl_db_error(err, s->db, "count");
+    }
+    if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = pm_sl_db_error(err, s->db, "count");
+    if (stmt) {
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+    }
+    if (check)
+        sqlite3_clear_bindings(check);
+    pm_sl_binds_fini(&b);
+    pm_sl_binds_fini(&check_b);
+    *out = n > PM_COUNT_BOX || edges > PM_COUNT_BOX ? -1 : n;
+    return rc;
+}
+
+/* The same for lines: each entry whose extent meets the box is judged by its segment
+ * (entry_verdict), and only those too close to the box's edge to tell are tested on their
+ * row; every candidate is looked at until more than PM_COUNT_BOX match. */
+static int window_count_lines(struct pm_session *s, const struct pm_collection *c,
+                              const double box[4], long long *out, struct pm_error *err)
+{
+    struct pm_strbuf sql, check_sql;
+    struct pm_sl_binds b = {0}, check_b = {0};
+    pm_strbuf_init(&sql);
+    pm_strbuf_init(&check_sql);
+    check_sql_for(c, box, &check_sql, &check_b);
+    pm_strbuf_appendf(&sql, "SELECT pkid, xmin, xmax, ymin, ymax, rmin FROM idx_%s_rid WHERE ",
+                      c->base_table);
+    rtree_boxes(&sql, &b, box);
+    sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql.data, err);
+    sqlite3_stmt *check = stmt ? pm_sl_session_stmt(s, check_sql.data, err) : NULL;
+    pm_strbuf_fini(&sql);
+    pm_strbuf_fini(&check_sql);
+    int rc = check ? 0 : -1, step = SQLITE_DONE;
+    long long n = 0;
+    if (rc == 0)
+        pm_sl_binds_apply(stmt, &b, 1);
+    while (rc == 0 && n <= PM_COUNT_BOX && (step = pm_sl_step(s, stmt)) == SQLITE_ROW) {
+        double e[4] = {sqlite3_column_double(stmt, 1), sqlite3_column_double(stmt, 2),
+                       sqlite3_column_double(stmt, 3), sqlite3_column_double(stmt, 4)};
+        int verdict = entry_verdict(c, sqlite3_column_int64(stmt, 0), e, box);
+        if (verdict == INSIDE) {
+            n++;
+        } else if (verdict == EDGE) {
+            pm_sl_binds_apply(check, &check_b, 2);
+            sqlite3_bind_int64(check, 1, (sqlite3_int64)sqlite3_column_double(stmt, 5));
+            int c_step = pm_sl_step(s, check);
+            sqlite3_reset(check);
+            if (c_step == SQLITE_ROW)
+                n++;
+            else if (c_step != SQLITE_DONE)
+                rc = pm_sl_db_error(err, s->db, "count");
+        }
     }
     if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE)
         rc = pm_sl_db_error(err, s->db, "count");
@@ -755,7 +871,8 @@ static int window_search(struct pm_session *s, const struct pm_collection *c, co
     struct pm_sl_binds probe_b = {0}, check_b = {0};
     pm_strbuf_init(&probe_sql);
     pm_strbuf_init(&check_sql);
-    pm_strbuf_appendf(&probe_sql, "SELECT pkid, xmin, xmax, ymin, ymax FROM idx_%s_rid WHERE ",
+    pm_strbuf_appendf(&probe_sql,
+                      "SELECT pkid, xmin, xmax, ymin, ymax, rmin FROM idx_%s_rid WHERE ",
                       c->base_table);
     rtree_boxes(&probe_sql, &probe_b, box);
     pm_strbuf_append_str(&probe_sql, " AND rmax >= ? AND rmin <= ? LIMIT ?");
@@ -765,25 +882,26 @@ static int window_search(struct pm_session *s, const struct pm_collection *c, co
     pm_strbuf_fini(&probe_sql);
     pm_strbuf_fini(&check_sql);
     struct candidate *cand = pm_calloc((size_t)need + 1, sizeof *cand);
-    int split = box[0] > box[2];
     size_t cap = 0;
     int rc = probe && check ? 0 : -1;
     *hits = NULL;
     *n_hits = 0;
     while (rc == 0 && (long long)*n_hits < need && lo <= max_rowid) {
-        long long left = need - (long long)*n_hits, hi = lo + width - 1, m = 0;
+        long long left = need - (long long)*n_hits, hi = lo + width - 1, m = 0, rows = 0;
         int step;
         pm_sl_binds_apply(probe, &probe_b, 1);
         sqlite3_bind_int64(probe, (int)probe_b.n + 1, lo);
         sqlite3_bind_int64(probe, (int)probe_b.n + 2, hi);
         sqlite3_bind_int64(probe, (int)probe_b.n + 3, left + 1);
         while ((step = pm_sl_step(s, probe)) == SQLITE_ROW) {
-            /* An entry whose (outward-rounded) extent lies inside the box is a point inside
-             * it: only those on the edge are tested on their row. */
-            double x0 = sqlite3_column_double(probe, 1), x1 = sqlite3_column_double(probe, 2);
-            double y0 = sqlite3_column_double(probe, 3), y1 = sqlite3_column_double(probe, 4);
-            cand[m].rowid = sqlite3_column_int64(probe, 0);
-            cand[m].inside = !split && x0 >= box[0] && x1 <= box[2] && y0 >= box[1] && y1 <= box[3];
+            rows++;
+            double e[4] = {sqlite3_column_double(probe, 1), sqlite3_column_double(probe, 2),
+                           sqlite3_column_double(probe, 3), sqlite3_column_double(probe, 4)};
+            int verdict = entry_verdict(c, sqlite3_column_int64(probe, 0), e, box);
+            if (verdict == OUTSIDE)
+                continue;
+            cand[m].rowid = (long long)sqlite3_column_double(probe, 5);
+            cand[m].inside = verdict == INSIDE;
             m++;
         }
         sqlite3_reset(probe);
@@ -791,7 +909,7 @@ static int window_search(struct pm_session *s, const struct pm_collection *c, co
             rc = pm_sl_db_error(err, s->db, "window");
             break;
         }
-        if (m > left && width > 1) {
+        if (rows > left && width > 1) {
             width = (width + 1) / 2; /* too many in this window: a narrower one */
             continue;
         }
@@ -819,7 +937,7 @@ static int window_search(struct pm_session *s, const struct pm_collection *c, co
             }
         }
         lo = hi + 1;
-        if (m * 2 < left && width < max_rowid)
+        if (rows * 2 < left && width < max_rowid)
             width *= 2;
     }
     if (check)
@@ -843,8 +961,13 @@ static int window_open(struct pm_session *s, const struct pm_collection *c,
                        const struct pm_items_params *p, struct pm_cursor **out,
                        long long *matched_out, struct pm_error *err)
 {
-    if (!windowable(c, p))
+    if (!windowable(p))
         return 0;
+    if (box_holds_extent(c, p->bbox)) {
+        /* Every feature with a geometry: the first by id, and as many as the catalog says. */
+        *matched_out = c->n_placed;
+        return 0;
+    }
     char *sql = pm_asprintf("SELECT max(rowid) FROM %s", c->base_table);
     long long max_rowid = 0, lo = 1;
     int found;

@@ -246,6 +246,48 @@ static int rowid_leaf_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* pm_segment_rising(geom): 1 if the LINESTRING of two points `geom` (a SpatiaLite geometry
+ * BLOB) rises from its west end to its east end (or is vertical), else 0; an error for
+ * anything else. With this bit beside its box in the spatial index, a segment is known
+ * without reading its row (store/spatialite/items.c). The BLOB of an XY line: 0x00, the
+ * byte order (1: little-endian), SRID (4 bytes), MBR (4 doubles), 0x7C, class 2 (4 bytes),
+ * the number of points (4 bytes), the points (x, y doubles), 0xFE. */
+static double blob_double(const unsigned char *p, int little)
+{
+    unsigned char b[8];
+    for (int i = 0; i < 8; i++)
+        b[i] = p[little ? i : 7 - i];
+    uint64_t u = 0;
+    for (int i = 7; i >= 0; i--)
+        u = u << 8 | b[i];
+    double d;
+    memcpy(&d, &u, sizeof d);
+    return d;
+}
+
+static uint32_t blob_u32(const unsigned char *p, int little)
+{
+    return little
+               ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24
+               : (uint32_t)p[3] | (uint32_t)p[2] << 8 | (uint32_t)p[1] << 16 | (uint32_t)p[0] << 24;
+}
+
+static void segment_rising_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const unsigned char *g = sqlite3_value_blob(argv[0]);
+    int n = sqlite3_value_bytes(argv[0]);
+    int little = n == 80 && g[0] == 0x00 && g[1] == 0x01;
+    if (n != 80 || g[0] != 0x00 || g[1] > 1 || g[38] != 0x7C || g[79] != 0xFE ||
+        blob_u32(g + 39, little) != 2 || blob_u32(g + 43, little) != 2) {
+        sqlite3_result_error(ctx, "pm_segment_rising: not a LINESTRING of two points", -1);
+        return;
+    }
+    double ax = blob_double(g + 47, little), ay = blob_double(g + 55, little);
+    double bx = blob_double(g + 63, little), by = blob_double(g + 71, little);
+    sqlite3_result_int(ctx, (ax <= bx) == (ay <= by));
+}
+
 static void rtree_pack_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
@@ -854,6 +896,8 @@ int pm_spatialite_load(const char *db_path, const char *data_dir, FILE *out, FIL
     pm_sl_register_functions(ld.db);
     sqlite3_create_function(ld.db, "pm_rtree_pack", 3, SQLITE_UTF8, NULL, rtree_pack_fn, NULL,
                             NULL);
+    sqlite3_create_function(ld.db, "pm_segment_rising", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                            segment_rising_fn, NULL, NULL);
     /* The file is private until renamed, so no journal is needed: a crash leaves only a
      * stray .loading file, never a damaged database at db_path. */
     sqlite3_exec(ld.db,

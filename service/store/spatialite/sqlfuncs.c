@@ -183,8 +183,8 @@ static void geodesic_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 /* Does the segment a-b meet the box [w, e] x [s, n]? Liang–Barsky clipping: exact for boxes
  * of any width, a zero-width or zero-height one included (where a GEOS polygon of no area
  * gives answers that depend on what it cached). */
-static int segment_meets_box(double ax, double ay, double bx, double by, double w, double s,
-                             double e, double n)
+int pm_sl_segment_meets_box(double ax, double ay, double bx, double by, double w, double s,
+                            double e, double n)
 {
     double t0 = 0, t1 = 1, dx = bx - ax, dy = by - ay;
     const double p[4] = {-dx, dx, -dy, dy}, q[4] = {ax - w, e - ax, ay - s, n - ay};
@@ -255,7 +255,7 @@ static void box_meets_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     while (pm_sl_coords_next(&it, cur)) {
         /* A lone point is a segment of no length. */
         const double *a = have_prev ? prev : cur;
-        if (segment_meets_box(a[0], a[1], cur[0], cur[1], w, s, e, n)) {
+        if (pm_sl_segment_meets_box(a[0], a[1], cur[0], cur[1], w, s, e, n)) {
             sqlite3_result_int(ctx, 1);
             return;
         }
