@@ -103,7 +103,10 @@ FROM csv_events e LEFT JOIN cities c ON c.id = e.host_city ORDER BY e.id;
 -- centre. Searched by box alone a 3-D tree reads more nodes than a 2-D one, hence the two.
 -- A line is a segment between two places; in idx_partnerships_rid its entry's id is
 -- 2 * rowid + 1 if it rises from west to east, 2 * rowid if it falls, so that its box and
--- that bit give the segment itself, and the windows test it without reading its row.
+-- that bit give the segment itself, and the windows test it without reading its row. That
+-- tree is packed in rowid order: a China-Japan link's extent spans the sea, so no spatial
+-- order would let a box skip many nodes, while in rowid order a window reads only its own
+-- leaves (at 1M, a 0.1-degree box: 330 ms in Z-order, 25 ms so).
 CREATE TEMP TABLE extent (t TEXT PRIMARY KEY, x0 REAL, dx REAL, y0 REAL, dy REAL, nr REAL);
 -- temp.boxes is keyed by (table, rowid), so that each tree reads only its table's boxes.
 -- For a line, up: whether it rises from west to east (pm_segment_rising).
@@ -145,7 +148,7 @@ SELECT pm_rtree_pack('idx_partnerships_geom', 2,
      FROM temp.boxes b JOIN temp.extent e ON e.t = b.t WHERE b.t = ''partnerships''');
 CREATE VIRTUAL TABLE idx_partnerships_rid USING rtree(pkid, xmin, xmax, ymin, ymax, rmin, rmax);
 SELECT pm_rtree_pack('idx_partnerships_rid', 3,
-    'SELECT pm_morton3(((b.x0 + b.x1) / 2 - e.x0) / e.dx, ((b.y0 + b.y1) / 2 - e.y0) / e.dy, b.r / e.nr),
+    'SELECT b.r,
             2 * b.r + b.up, b.x0, b.x1, b.y0, b.y1, b.r, b.r
      FROM temp.boxes b JOIN temp.extent e ON e.t = b.t WHERE b.t = ''partnerships''');
 CREATE VIRTUAL TABLE idx_memberships_geom USING rtree(pkid, xmin, xmax, ymin, ymax);
