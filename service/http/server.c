@@ -181,19 +181,23 @@ static void stream_free(void *cls)
 #define PREREAD (256 * 1024)
 
 struct prefixed {
-    struct pm_strbuf head; /* read before the response started */
-    size_t at;             /* how much of head is sent */
-    int failed;            /* the stream failed while head was read */
+    char *head;     /* read before the response started; freed once sent */
+    size_t len, at; /* its length, and how much of it is sent */
+    int failed;     /* the stream failed while head was read */
     struct pm_stream rest;
 };
 
 static ssize_t prefixed_read(void *ctx, char *buf, size_t max)
 {
     struct prefixed *p = ctx;
-    if (p->at < p->head.len) {
-        size_t n = p->head.len - p->at < max ? p->head.len - p->at : max;
-        memcpy(buf, p->head.data + p->at, n);
+    if (p->head) {
+        size_t n = p->len - p->at < max ? p->len - p->at : max;
+        memcpy(buf, p->head + p->at, n);
         p->at += n;
+        if (p->at == p->len) {
+            free(p->head); /* not held while the rest streams */
+            p->head = NULL;
+        }
         return (ssize_t)n;
     }
     return p->failed ? -1 : p->rest.read(p->rest.ctx, buf, max);
@@ -203,7 +207,7 @@ static void prefixed_free(void *ctx)
 {
     struct prefixed *p = ctx;
     p->rest.free(p->rest.ctx);
-    pm_strbuf_fini(&p->head);
+    free(p->head);
     free(p);
 }
 
@@ -211,26 +215,32 @@ static void prefixed_free(void *ctx)
  * stream); else keep them in front of the rest of the stream. */
 static void preread(struct pm_response *resp)
 {
-    struct prefixed *p = pm_calloc(1, sizeof *p);
-    pm_strbuf_init(&p->head);
-    p->rest = resp->stream;
+    size_t len = 0, size = 32 * 1024; /* doubled up to PREREAD as the stream goes on */
+    char *head = pm_malloc(size + 1);
     ssize_t n;
     do {
-        pm_strbuf_reserve(&p->head, 32 * 1024);
-        n = p->rest.read(p->rest.ctx, p->head.data + p->head.len, 32 * 1024);
-        if (n > 0) {
-            p->head.len += (size_t)n;
-            p->head.data[p->head.len] = '\0';
+        if (len == size) {
+            size *= 2;
+            head = pm_realloc(head, size + 1);
         }
-    } while (n > 0 && p->head.len < PREREAD);
+        n = resp->stream.read(resp->stream.ctx, head + len, size - len);
+        if (n > 0)
+            len += (size_t)n;
+    } while (n > 0 && len < PREREAD);
+    head[len] = '\0';
     if (n == 0) {
-        p->rest.free(p->rest.ctx);
-        resp->body = p->head;
+        resp->stream.free(resp->stream.ctx);
         resp->stream = (struct pm_stream){0};
-        free(p);
+        pm_strbuf_fini(&resp->body);
+        resp->body = (struct pm_strbuf){.data = head, .len = len, .cap = size + 1};
         return;
     }
-    p->failed = n < 0;
+    struct prefixed *p = pm_calloc(1, sizeof *p);
+    *p = (struct prefixed){.head = head, .len = len, .failed = n < 0, .rest = resp->stream};
+    if (!len) {
+        free(head);
+        p->head = NULL;
+    }
     resp->stream = (struct pm_stream){.read = prefixed_read, .free = prefixed_free, .ctx = p};
 }
 

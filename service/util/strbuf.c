@@ -30,7 +30,7 @@ void pm_strbuf_reset(struct pm_strbuf *b)
         b->data[0] = '\0';
 }
 
-void pm_strbuf_reserve(struct pm_strbuf *b, size_t extra)
+static void reserve(struct pm_strbuf *b, size_t extra)
 {
     size_t need = b->len + extra + 1;
     if (need <= b->cap)
@@ -44,7 +44,7 @@ void pm_strbuf_reserve(struct pm_strbuf *b, size_t extra)
 
 void pm_strbuf_append(struct pm_strbuf *b, const char *data, size_t len)
 {
-    pm_strbuf_reserve(b, len);
+    reserve(b, len);
     if (len)
         memcpy(b->data + b->len, data, len);
     b->len += len;
@@ -58,7 +58,7 @@ void pm_strbuf_append_str(struct pm_strbuf *b, const char *s)
 
 void pm_strbuf_append_char(struct pm_strbuf *b, char c)
 {
-    pm_strbuf_reserve(b, 1);
+    reserve(b, 1);
     b->data[b->len++] = c;
     b->data[b->len] = '\0';
 }
@@ -71,7 +71,7 @@ void pm_strbuf_vappendf(struct pm_strbuf *b, const char *fmt, va_list ap)
     va_end(ap2);
     if (n < 0)
         return;
-    pm_strbuf_reserve(b, (size_t)n);
+    reserve(b, (size_t)n);
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     b->len += (size_t)n;
 }

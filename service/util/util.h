@@ -33,8 +33,6 @@ struct pm_strbuf {
 void pm_strbuf_init(struct pm_strbuf *b);
 void pm_strbuf_fini(struct pm_strbuf *b);
 void pm_strbuf_reset(struct pm_strbuf *b);
-/* Make room for `extra` more bytes (and the NUL) at data + len. */
-void pm_strbuf_reserve(struct pm_strbuf *b, size_t extra);
 void pm_strbuf_append(struct pm_strbuf *b, const char *data, size_t len);
 void pm_strbuf_append_str(struct pm_strbuf *b, const char *s);
 void pm_strbuf_append_char(struct pm_strbuf *b, char c);
