@@ -666,6 +666,35 @@ static void check_sql_for(const struct pm_collection *c, const double box[4], st
     exact_boxes(sql, b, c, box);
 }
 
+/* Test one candidate on its row with a statement of check_sql_for: 1 if it matches, 0 if
+ * not, -1 with err. */
+static int check_row(struct pm_session *s, sqlite3_stmt *check, const struct pm_sl_binds *check_b,
+                     long long rowid, struct pm_error *err)
+{
+    pm_sl_binds_apply(check, check_b, 2);
+    sqlite3_bind_int64(check, 1, rowid);
+    int step = pm_sl_step(s, check);
+    sqlite3_reset(check);
+    if (step == SQLITE_ROW || step == SQLITE_DONE)
+        return step == SQLITE_ROW;
+    return pm_sl_db_error(err, s->db, "check");
+}
+
+/* The end of a count or a window search: the statements (kept in the session's cache) reset
+ * and unbound, and their bindings freed. */
+static void probe_end(sqlite3_stmt *stmt, sqlite3_stmt *check, struct pm_sl_binds *b,
+                      struct pm_sl_binds *check_b)
+{
+    if (stmt) {
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+    }
+    if (check)
+        sqlite3_clear_bindings(check);
+    pm_sl_binds_fini(b);
+    pm_sl_binds_fini(check_b);
+}
+
 /* What an entry of an index says of its feature and a box, without reading its row: INSIDE
  * (it meets the box), OUTSIDE (it does not) or EDGE (too close to tell: test the row). The
  * index holds 32-bit floats rounded outwards, off the geometry by up to 1.1e-5 degrees
@@ -753,25 +782,14 @@ static int window_count(struct pm_session *s, const struct pm_collection *c, con
         }
         /* An entry on the edge: tested on its row. */
         edges++;
-        pm_sl_binds_apply(check, &check_b, 2);
-        sqlite3_bind_int64(check, 1, sqlite3_column_int64(stmt, 0));
-        int c_step = pm_sl_step(s, check);
-        sqlite3_reset(check);
-        if (c_step == SQLITE_ROW)
-            n++;
-        else if (c_step != SQLITE_DONE)
-            rc = pm_sl_db_error(err, s->db, "count");
+        int m = check_row(s, check, &check_b, sqlite3_column_int64(stmt, 0), err);
+        if (m < 0)
+            rc = -1;
+        n += m > 0;
     }
     if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE)
         rc = pm_sl_db_error(err, s->db, "count");
-    if (stmt) {
-        sqlite3_reset(stmt);
-        sqlite3_clear_bindings(stmt);
-    }
-    if (check)
-        sqlite3_clear_bindings(check);
-    pm_sl_binds_fini(&b);
-    pm_sl_binds_fini(&check_b);
+    probe_end(stmt, check, &b, &check_b);
     *out = n > PM_COUNT_BOX || edges > PM_COUNT_BOX ? -1 : n;
     return rc;
 }
@@ -801,30 +819,18 @@ static int window_count_lines(struct pm_session *s, const struct pm_collection *
     while (rc == 0 && n <= PM_COUNT_BOX && (step = pm_sl_step(s, stmt)) == SQLITE_ROW) {
         double e[4] = {sqlite3_column_double(stmt, 1), sqlite3_column_double(stmt, 2),
                        sqlite3_column_double(stmt, 3), sqlite3_column_double(stmt, 4)};
-        int verdict = entry_verdict(c, sqlite3_column_int64(stmt, 0), e, box);
-        if (verdict == INSIDE) {
-            n++;
-        } else if (verdict == EDGE) {
-            pm_sl_binds_apply(check, &check_b, 2);
-            sqlite3_bind_int64(check, 1, (sqlite3_int64)sqlite3_column_double(stmt, 5));
-            int c_step = pm_sl_step(s, check);
-            sqlite3_reset(check);
-            if (c_step == SQLITE_ROW)
-                n++;
-            else if (c_step != SQLITE_DONE)
-                rc = pm_sl_db_error(err, s->db, "count");
-        }
+        int verdict = entry_verdict(c, sqlite3_column_int64(stmt, 0), e, box), m = 0;
+        if (verdict == INSIDE)
+            m = 1;
+        else if (verdict == EDGE)
+            m = check_row(s, check, &check_b, (long long)sqlite3_column_double(stmt, 5), err);
+        if (m < 0)
+            rc = -1;
+        n += m > 0;
     }
     if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE)
         rc = pm_sl_db_error(err, s->db, "count");
-    if (stmt) {
-        sqlite3_reset(stmt);
-        sqlite3_clear_bindings(stmt);
-    }
-    if (check)
-        sqlite3_clear_bindings(check);
-    pm_sl_binds_fini(&b);
-    pm_sl_binds_fini(&check_b);
+    probe_end(stmt, check, &b, &check_b);
     *out = n > PM_COUNT_BOX ? -1 : n;
     return rc;
 }
@@ -917,36 +923,24 @@ static int window_search(struct pm_session *s, const struct pm_collection *c, co
         for (long long i = 0; i < m && rc == 0 && (long long)*n_hits < need; i++) {
             if (cand[i].rowid < lo || cand[i].rowid > hi)
                 continue;
-            if (cand[i].inside) {
-                step = SQLITE_ROW;
-            } else {
-                pm_sl_binds_apply(check, &check_b, 2);
-                sqlite3_bind_int64(check, 1, cand[i].rowid);
-                step = pm_sl_step(s, check);
-                sqlite3_reset(check);
-            }
-            if (step == SQLITE_ROW) {
+            int match = cand[i].inside ? 1 : check_row(s, check, &check_b, cand[i].rowid, err);
+            if (match < 0) {
+                rc = -1;
+            } else if (match) {
                 if (*n_hits == cap) {
                     cap = cap ? cap * 2 : 64;
                     *hits = pm_realloc(*hits, cap * sizeof **hits);
                 }
                 (*hits)[*n_hits] = cand[i].rowid;
                 (*n_hits)++;
-            } else if (step != SQLITE_DONE) {
-                rc = pm_sl_db_error(err, s->db, "window");
             }
         }
         lo = hi + 1;
         if (rows * 2 < left && width < max_rowid)
             width *= 2;
     }
-    if (check)
-        sqlite3_clear_bindings(check);
-    if (probe)
-        sqlite3_clear_bindings(probe);
+    probe_end(probe, check, &probe_b, &check_b);
     free(cand);
-    pm_sl_binds_fini(&probe_b);
-    pm_sl_binds_fini(&check_b);
     if (rc) {
         free(*hits);
         *hits = NULL;
