@@ -695,6 +695,17 @@ static void probe_end(sqlite3_stmt *stmt, sqlite3_stmt *check, struct pm_sl_bind
     pm_sl_binds_fini(check_b);
 }
 
+/* The end of a count: probe_end, and an error if its last step was one. */
+static int count_end(struct pm_session *s, int rc, int step, sqlite3_stmt *stmt,
+                     sqlite3_stmt *check, struct pm_sl_binds *b, struct pm_sl_binds *check_b,
+                     struct pm_error *err)
+{
+    if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = pm_sl_db_error(err, s->db, "count");
+    probe_end(stmt, check, b, check_b);
+    return rc;
+}
+
 /* What an entry of an index says of its feature and a box, without reading its row: INSIDE
  * (it meets the box), OUTSIDE (it does not) or EDGE (too close to tell: test the row). The
  * index holds 32-bit floats rounded outwards, off the geometry by up to 1.1e-5 degrees
@@ -787,9 +798,7 @@ static int window_count(struct pm_session *s, const struct pm_collection *c, con
             rc = -1;
         n += m > 0;
     }
-    if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE)
-        rc = pm_sl_db_error(err, s->db, "count");
-    probe_end(stmt, check, &b, &check_b);
+    rc = count_end(s, rc, step, stmt, check, &b, &check_b, err);
     *out = n > PM_COUNT_BOX || edges > PM_COUNT_BOX ? -1 : n;
     return rc;
 }
@@ -828,9 +837,7 @@ static int window_count_lines(struct pm_session *s, const struct pm_collection *
             rc = -1;
         n += m > 0;
     }
-    if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE)
-        rc = pm_sl_db_error(err, s->db, "count");
-    probe_end(stmt, check, &b, &check_b);
+    rc = count_end(s, rc, step, stmt, check, &b, &check_b, err);
     *out = n > PM_COUNT_BOX ? -1 : n;
     return rc;
 }
