@@ -711,7 +711,8 @@ static int count_end(struct pm_session *s, int rc, int step, sqlite3_stmt *stmt,
  * index holds 32-bit floats rounded outwards, off the geometry by up to 1.1e-5 degrees
  * (and the row's GeoJSON by 5e-7 more): EPS is more than both.
  * - A point's entry is its box of no size: INSIDE if that lies inside the box.
- * - A line's entry (idx_partnerships_rid, sql/load.sql) is its extent and, in the low bit of
+ * - A line's entry (in idx_<table>_rid of every table of lines, which sql/load.sql makes
+ *   of two-point segments only: idx_partnerships_rid) is its extent and, in the low bit of
  *   its id, whether it rises from west to east: the segment corner to corner. Every point of
  *   the true segment lies within EPS of the same point of that one in each coordinate, so
  *   if that one meets the box shrunk by EPS the true one meets the box (INSIDE), and if it

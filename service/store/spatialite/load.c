@@ -246,12 +246,7 @@ static int rowid_leaf_cmp(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* pm_segment_rising(geom): 1 if the LINESTRING of two points `geom` (a SpatiaLite geometry
- * BLOB) rises from its west end to its east end (or is vertical), else 0; an error for
- * anything else. With this bit beside its box in the spatial index, a segment is known
- * without reading its row (store/spatialite/items.c). The BLOB of an XY line: 0x00, the
- * byte order (1: little-endian), SRID (4 bytes), MBR (4 doubles), 0x7C, class 2 (4 bytes),
- * the number of points (4 bytes), the points (x, y doubles), 0xFE. */
+/* A double and a 32-bit integer of a SpatiaLite BLOB, in its byte order. */
 static double blob_double(const unsigned char *p, int little)
 {
     unsigned char b[8];
@@ -272,6 +267,12 @@ static uint32_t blob_u32(const unsigned char *p, int little)
                : (uint32_t)p[3] | (uint32_t)p[2] << 8 | (uint32_t)p[1] << 16 | (uint32_t)p[0] << 24;
 }
 
+/* pm_segment_rising(geom): 1 if the LINESTRING of two points `geom` (a SpatiaLite geometry
+ * BLOB) rises from its west end to its east end (or is vertical), else 0; an error for
+ * anything else. With this bit beside its box in the spatial index, a segment is known
+ * without reading its row (store/spatialite/items.c). The BLOB of an XY line: 0x00, the
+ * byte order (1: little-endian), SRID (4 bytes), MBR (4 doubles), 0x7C, class 2 (4 bytes),
+ * the number of points (4 bytes), the points (x, y doubles), 0xFE: 80 bytes for two. */
 static void segment_rising_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
     (void)argc;
