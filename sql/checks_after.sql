@@ -62,6 +62,22 @@ FROM partnerships p JOIN csv_partnerships c ON c.id = p.id
 JOIN cities cn ON cn.id = p.cn_city JOIN cities jp ON jp.id = p.jp_city
 WHERE cn.geom IS NOT NULL AND jp.geom IS NOT NULL AND p.geom IS NULL;
 
+-- Every table is written in id order, so that rowid order is id order: the windowed bbox
+-- query (store/spatialite/items.c) finds the first features by id a window of rowids at a
+-- time.
+SELECT t || '.csv', 0, 'id', 'the rows of ' || t || ' are not in id order: ' || a || ' before ' || b
+FROM (SELECT 'cities' AS t, x.id AS a, y.id AS b FROM cities x JOIN cities y ON y.rowid = x.rowid + 1
+      WHERE y.id <= x.id
+      UNION ALL SELECT 'partnerships', x.id, y.id FROM partnerships x
+      JOIN partnerships y ON y.rowid = x.rowid + 1 WHERE y.id <= x.id
+      UNION ALL SELECT 'memberships', x.id, y.id FROM memberships x
+      JOIN memberships y ON y.rowid = x.rowid + 1 WHERE y.id <= x.id
+      UNION ALL SELECT 'pilot_activities', x.id, y.id FROM pilot_activities x
+      JOIN pilot_activities y ON y.rowid = x.rowid + 1 WHERE y.id <= x.id
+      UNION ALL SELECT 'events', x.id, y.id FROM events x
+      JOIN events y ON y.rowid = x.rowid + 1 WHERE y.id <= x.id)
+LIMIT 1;
+
 -- Every geometry is of its column's type in WGS 84, and the columns are registered as
 -- SpatiaLite geometry columns (sql/schema.sql creates them as plain BLOBs).
 SELECT t || '.csv', 0, 'geom', 'a geometry of ' || t || ' is not a ' || ty || ' in EPSG:4326'
