@@ -199,6 +199,20 @@ static char *column_dup(sqlite3_stmt *st, int i)
     return t ? pm_strdup((const char *)t) : NULL;
 }
 
+/* The one integer a query like "SELECT count(*) FROM ..." returns: 0, or -1 (the error is
+ * the connection's). */
+static int count_rows(sqlite3 *db, const char *sql, long long *out)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
+    if (rc == 0)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static int read_meta(sqlite3 *db, const char *path, struct pm_catalog *cat, struct pm_error *err)
 {
     sqlite3_stmt *st;
@@ -373,23 +387,15 @@ static int read_catalog(sqlite3 *db, const char *path, struct pm_catalog *cat, s
             goto sql_error;
         sqlite3_finalize(st);
         st = NULL;
-        /* numberMatched of the whole collection, once, not on every request. */
-        char *count_sql = pm_asprintf("SELECT count(*) FROM %s", c->view);
-        rc = sqlite3_prepare_v2(db, count_sql, -1, &st, NULL);
-        free(count_sql);
-        if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
+        /* numberMatched of the whole collection, and of its placed features, once, not on
+         * every request. */
+        char *view_sql = pm_asprintf("SELECT count(*) FROM %s", c->view);
+        char *index_sql = pm_asprintf("SELECT count(*) FROM idx_%s_geom", c->base_table);
+        rc = count_rows(db, view_sql, &c->n_features) || count_rows(db, index_sql, &c->n_placed);
+        free(view_sql);
+        free(index_sql);
+        if (rc)
             goto sql_error;
-        c->n_features = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-        st = NULL;
-        count_sql = pm_asprintf("SELECT count(*) FROM idx_%s_geom", c->base_table);
-        rc = sqlite3_prepare_v2(db, count_sql, -1, &st, NULL);
-        free(count_sql);
-        if (rc != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
-            goto sql_error;
-        c->n_placed = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-        st = NULL;
         /* q= is answered where the load built a name index for the base table. */
         if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE name = 'fts_' || ?", -1, &st,
                                NULL) != SQLITE_OK)

@@ -93,6 +93,16 @@ int pm_sl_binds_apply(sqlite3_stmt *stmt, const struct pm_sl_binds *b, int first
     return 0;
 }
 
+/* A statement of the session's cache (pm_sl_session_stmt) done with: reset and unbound,
+ * ready for its next use. Accepts NULL. */
+static void stmt_done(sqlite3_stmt *stmt)
+{
+    if (stmt) {
+        sqlite3_reset(stmt);
+        sqlite3_clear_bindings(stmt);
+    }
+}
+
 /* --- WHERE and ORDER BY ------------------------------------------------------------------ */
 
 /* The R*Tree condition for one box. */
@@ -405,8 +415,7 @@ static int count_matches(struct pm_session *s, const struct pm_collection *c,
     } else {
         pm_sl_db_error(err, s->db, "count");
     }
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
+    stmt_done(stmt);
     return rc;
 }
 
@@ -496,8 +505,7 @@ static int near_candidates(struct pm_session *s, const struct pm_collection *c,
         *out = NULL;
         *n_out = 0;
     }
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
+    stmt_done(stmt);
     pm_sl_binds_fini(&all);
     return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -532,10 +540,7 @@ static int count_in_box(struct pm_session *s, const struct pm_collection *c, con
     } else if (stmt) {
         pm_sl_db_error(err, s->db, "near");
     }
-    if (stmt) {
-        sqlite3_reset(stmt);
-        sqlite3_clear_bindings(stmt);
-    }
+    stmt_done(stmt);
     pm_sl_binds_fini(&b);
     return rc;
 }
@@ -680,17 +685,13 @@ static int check_row(struct pm_session *s, sqlite3_stmt *check, const struct pm_
     return pm_sl_db_error(err, s->db, "check");
 }
 
-/* The end of a count or a window search: the statements (kept in the session's cache) reset
- * and unbound, and their bindings freed. */
+/* The end of a count or a window search: its two statements done with and their bindings
+ * freed. */
 static void probe_end(sqlite3_stmt *stmt, sqlite3_stmt *check, struct pm_sl_binds *b,
                       struct pm_sl_binds *check_b)
 {
-    if (stmt) {
-        sqlite3_reset(stmt);
-        sqlite3_clear_bindings(stmt);
-    }
-    if (check)
-        sqlite3_clear_bindings(check);
+    stmt_done(stmt);
+    stmt_done(check);
     pm_sl_binds_fini(b);
     pm_sl_binds_fini(check_b);
 }
@@ -734,10 +735,8 @@ static int half_verdict(int line, sqlite3_int64 id, const double e[4], double w,
     return EDGE;
 }
 
-static int entry_verdict(const struct pm_collection *c, sqlite3_int64 id, const double e[4],
-                         const double box[4])
+static int entry_verdict(int line, sqlite3_int64 id, const double e[4], const double box[4])
 {
-    int line = strcmp(c->geometry_type, "Point") != 0;
     if (box[0] <= box[2])
         return half_verdict(line, id, e, box[0], box[1], box[2], box[3]);
     /* Across the antimeridian: the two halves. */
@@ -829,7 +828,7 @@ static int window_count_lines(struct pm_session *s, const struct pm_collection *
     while (rc == 0 && n <= PM_COUNT_BOX && (step = pm_sl_step(s, stmt)) == SQLITE_ROW) {
         double e[4] = {sqlite3_column_double(stmt, 1), sqlite3_column_double(stmt, 2),
                        sqlite3_column_double(stmt, 3), sqlite3_column_double(stmt, 4)};
-        int verdict = entry_verdict(c, sqlite3_column_int64(stmt, 0), e, box), m = 0;
+        int verdict = entry_verdict(1 /* a line */, sqlite3_column_int64(stmt, 0), e, box), m = 0;
         if (verdict == INSIDE)
             m = 1;
         else if (verdict == EDGE)
@@ -868,8 +867,7 @@ static int query_int(struct pm_session *s, const char *sql, const char *text, lo
     *found = rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL;
     if (*found)
         *out = sqlite3_column_int64(stmt, 0);
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
+    stmt_done(stmt);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return pm_sl_db_error(err, s->db, "window");
     return 0;
@@ -897,7 +895,7 @@ static int window_search(struct pm_session *s, const struct pm_collection *c, co
     pm_strbuf_fini(&check_sql);
     struct candidate *cand = pm_calloc((size_t)need + 1, sizeof *cand);
     size_t cap = 0;
-    int rc = probe && check ? 0 : -1;
+    int rc = probe && check ? 0 : -1, line = strcmp(c->geometry_type, "Point") != 0;
     *hits = NULL;
     *n_hits = 0;
     while (rc == 0 && (long long)*n_hits < need && lo <= max_rowid) {
@@ -911,7 +909,7 @@ static int window_search(struct pm_session *s, const struct pm_collection *c, co
             rows++;
             double e[4] = {sqlite3_column_double(probe, 1), sqlite3_column_double(probe, 2),
                            sqlite3_column_double(probe, 3), sqlite3_column_double(probe, 4)};
-            int verdict = entry_verdict(c, sqlite3_column_int64(probe, 0), e, box);
+            int verdict = entry_verdict(line, sqlite3_column_int64(probe, 0), e, box);
             if (verdict == OUTSIDE)
                 continue;
             cand[m].rowid = (long long)sqlite3_column_double(probe, 5);
@@ -1076,10 +1074,7 @@ static int page_start_before(struct pm_session *s, const struct pm_collection *c
         else
             pm_sl_db_error(err, s->db, "page start");
     }
-    if (stmt) {
-        sqlite3_reset(stmt);
-        sqlite3_clear_bindings(stmt);
-    }
+    stmt_done(stmt);
     pm_sl_binds_fini(&all);
     return rc;
 }
@@ -1251,8 +1246,7 @@ int pm_sl_summarize(struct pm_session *s, const struct pm_collection *c,
     } else {
         rc = 0;
     }
-    sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
+    stmt_done(stmt);
 done:
     pm_strbuf_fini(&where);
     pm_strbuf_fini(&sql);
@@ -1352,8 +1346,7 @@ int pm_sl_cursor_next(struct pm_cursor *cur, struct pm_feature_row *row, struct 
 
 void pm_sl_cursor_close(struct pm_cursor *cur)
 {
-    sqlite3_reset(cur->stmt);
-    sqlite3_clear_bindings(cur->stmt);
+    stmt_done(cur->stmt);
     pm_sl_session_pin(cur->session, cur->stmt, 0);
     hits_free(cur->hits, cur->n_hits);
     pm_strbuf_fini(&cur->geometry);
