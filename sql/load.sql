@@ -132,55 +132,29 @@ SELECT t, min(x0 + x1) / 2, (max(x0 + x1) - min(x0 + x1)) / 2 + 1e-9, min(y0 + y
        (max(y0 + y1) - min(y0 + y1)) / 2 + 1e-9, max(r) + 1.0
 FROM temp.boxes GROUP BY t;
 CREATE VIRTUAL TABLE idx_cities_geom USING rtree(pkid, xmin, xmax, ymin, ymax);
-SELECT pm_rtree_pack('idx_cities_geom', 2,
-    'SELECT pm_morton3(((b.x0 + b.x1) / 2 - e.x0) / e.dx, ((b.y0 + b.y1) / 2 - e.y0) / e.dy, 0),
-            b.r, b.x0, b.x1, b.y0, b.y1
-     FROM temp.boxes b JOIN temp.extent e ON e.t = b.t WHERE b.t = ''cities''');
 CREATE VIRTUAL TABLE idx_cities_rid USING rtree(pkid, xmin, xmax, ymin, ymax, rmin, rmax);
-SELECT pm_rtree_pack('idx_cities_rid', 3,
-    'SELECT pm_morton3((b.x0 - e.x0) / e.dx, (b.y0 - e.y0) / e.dy, b.r / e.nr),
-            b.r, b.x0, b.x1, b.y0, b.y1, b.r, b.r
-     FROM temp.boxes b JOIN temp.extent e ON e.t = b.t WHERE b.t = ''cities''');
 CREATE VIRTUAL TABLE idx_partnerships_geom USING rtree(pkid, xmin, xmax, ymin, ymax);
-SELECT pm_rtree_pack('idx_partnerships_geom', 2,
-    'SELECT pm_morton3(((b.x0 + b.x1) / 2 - e.x0) / e.dx, ((b.y0 + b.y1) / 2 - e.y0) / e.dy, 0),
-            b.r, b.x0, b.x1, b.y0, b.y1
-     FROM temp.boxes b JOIN temp.extent e ON e.t = b.t WHERE b.t = ''partnerships''');
 CREATE VIRTUAL TABLE idx_partnerships_rid USING rtree(pkid, xmin, xmax, ymin, ymax, rmin, rmax);
-SELECT pm_rtree_pack('idx_partnerships_rid', 3,
-    'SELECT b.r,
-            2 * b.r + b.up, b.x0, b.x1, b.y0, b.y1, b.r, b.r
-     FROM temp.boxes b JOIN temp.extent e ON e.t = b.t WHERE b.t = ''partnerships''');
 CREATE VIRTUAL TABLE idx_memberships_geom USING rtree(pkid, xmin, xmax, ymin, ymax);
-SELECT pm_rtree_pack('idx_memberships_geom', 2,
-    'SELECT pm_morton3(((b.x0 + b.x1) / 2 - e.x0) / e.dx, ((b.y0 + b.y1) / 2 - e.y0) / e.dy, 0),
-            b.r, b.x0, b.x1, b.y0, b.y1
-     FROM temp.boxes b JOIN temp.extent e ON e.t = b.t WHERE b.t = ''memberships''');
 CREATE VIRTUAL TABLE idx_memberships_rid USING rtree(pkid, xmin, xmax, ymin, ymax, rmin, rmax);
-SELECT pm_rtree_pack('idx_memberships_rid', 3,
-    'SELECT pm_morton3((b.x0 - e.x0) / e.dx, (b.y0 - e.y0) / e.dy, b.r / e.nr),
-            b.r, b.x0, b.x1, b.y0, b.y1, b.r, b.r
-     FROM temp.boxes b JOIN temp.extent e ON e.t = b.t WHERE b.t = ''memberships''');
 CREATE VIRTUAL TABLE idx_pilot_activities_geom USING rtree(pkid, xmin, xmax, ymin, ymax);
-SELECT pm_rtree_pack('idx_pilot_activities_geom', 2,
-    'SELECT pm_morton3(((b.x0 + b.x1) / 2 - e.x0) / e.dx, ((b.y0 + b.y1) / 2 - e.y0) / e.dy, 0),
-            b.r, b.x0, b.x1, b.y0, b.y1
-     FROM temp.boxes b JOIN temp.extent e ON e.t = b.t WHERE b.t = ''pilot_activities''');
 CREATE VIRTUAL TABLE idx_pilot_activities_rid USING rtree(pkid, xmin, xmax, ymin, ymax, rmin, rmax);
-SELECT pm_rtree_pack('idx_pilot_activities_rid', 3,
-    'SELECT pm_morton3((b.x0 - e.x0) / e.dx, (b.y0 - e.y0) / e.dy, b.r / e.nr),
-            b.r, b.x0, b.x1, b.y0, b.y1, b.r, b.r
-     FROM temp.boxes b JOIN temp.extent e ON e.t = b.t WHERE b.t = ''pilot_activities''');
 CREATE VIRTUAL TABLE idx_events_geom USING rtree(pkid, xmin, xmax, ymin, ymax);
-SELECT pm_rtree_pack('idx_events_geom', 2,
+CREATE VIRTUAL TABLE idx_events_rid USING rtree(pkid, xmin, xmax, ymin, ymax, rmin, rmax);
+-- Each table with geometries (a row of temp.extent; a table without any keeps its trees
+-- empty, as created): its 2-D tree, then its 3-D one, of points in Z-order, of lines in
+-- rowid order with the rising bit in the id.
+SELECT pm_rtree_pack('idx_' || t || '_geom', 2,
     'SELECT pm_morton3(((b.x0 + b.x1) / 2 - e.x0) / e.dx, ((b.y0 + b.y1) / 2 - e.y0) / e.dy, 0),
             b.r, b.x0, b.x1, b.y0, b.y1
-     FROM temp.boxes b JOIN temp.extent e ON e.t = b.t WHERE b.t = ''events''');
-CREATE VIRTUAL TABLE idx_events_rid USING rtree(pkid, xmin, xmax, ymin, ymax, rmin, rmax);
-SELECT pm_rtree_pack('idx_events_rid', 3,
-    'SELECT pm_morton3((b.x0 - e.x0) / e.dx, (b.y0 - e.y0) / e.dy, b.r / e.nr),
-            b.r, b.x0, b.x1, b.y0, b.y1, b.r, b.r
-     FROM temp.boxes b JOIN temp.extent e ON e.t = b.t WHERE b.t = ''events''');
+     FROM temp.boxes b JOIN temp.extent e ON e.t = b.t WHERE b.t = ' || quote(t))
+FROM temp.extent;
+SELECT pm_rtree_pack('idx_' || t || '_rid', 3,
+    CASE WHEN t = 'partnerships' THEN 'SELECT b.r, 2 * b.r + b.up'
+         ELSE 'SELECT pm_morton3((b.x0 - e.x0) / e.dx, (b.y0 - e.y0) / e.dy, b.r / e.nr), b.r' END
+    || ', b.x0, b.x1, b.y0, b.y1, b.r, b.r
+     FROM temp.boxes b JOIN temp.extent e ON e.t = b.t WHERE b.t = ' || quote(t))
+FROM temp.extent;
 DROP TABLE temp.boxes;
 
 -- A city's names once, in a TEMP table keyed by id (read back from an FTS5 table by rowid
