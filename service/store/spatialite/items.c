@@ -955,6 +955,82 @@ static int window_search(struct pm_session *s, const struct pm_collection *c, co
     return rc;
 }
 
+/* A box with few entries (not across the antimeridian), in one pass over the index: every
+ * entry that meets it is gathered, and the page and numberMatched both come from those.
+ * 1 when done (*hits and *n_hits as window_search gives them, *matched as window_count),
+ * 0 when more than PM_COUNT_BOX entries meet the box (*matched set, *hits NULL: the caller
+ * goes by windows), -1 with err. */
+static int gather(struct pm_session *s, const struct pm_collection *c, const double box[4],
+                  long long lo, long long need, long long **hits, size_t *n_hits,
+                  long long *matched, struct pm_error *err)
+{
+    struct pm_strbuf sql, check_sql;
+    struct pm_sl_binds b = {0}, check_b = {0};
+    pm_strbuf_init(&sql);
+    pm_strbuf_init(&check_sql);
+    pm_strbuf_appendf(&sql, "SELECT pkid, xmin, xmax, ymin, ymax, rmin FROM idx_%s_rid WHERE ",
+                      c->base_table);
+    rtree_boxes(&sql, &b, box);
+    check_sql_for(c, box, &check_sql, &check_b);
+    sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql.data, err);
+    sqlite3_stmt *check = stmt ? pm_sl_session_stmt(s, check_sql.data, err) : NULL;
+    pm_strbuf_fini(&sql);
+    pm_strbuf_fini(&check_sql);
+    struct candidate *cand = pm_calloc(PM_COUNT_BOX + 1, sizeof *cand);
+    size_t m = 0, inside = 0;
+    int rc = check ? 0 : -1, step = SQLITE_DONE, line = strcmp(c->geometry_type, "Point") != 0;
+    if (rc == 0)
+        pm_sl_binds_apply(stmt, &b, 1);
+    while (rc == 0 && m <= PM_COUNT_BOX && (step = pm_sl_step(s, stmt)) == SQLITE_ROW) {
+        double e[4] = {sqlite3_column_double(stmt, 1), sqlite3_column_double(stmt, 2),
+                       sqlite3_column_double(stmt, 3), sqlite3_column_double(stmt, 4)};
+        int verdict = entry_verdict(line, sqlite3_column_int64(stmt, 0), e, box);
+        if (verdict == OUTSIDE)
+            continue;
+        cand[m].rowid = (long long)sqlite3_column_double(stmt, 5);
+        cand[m].inside = verdict == INSIDE;
+        inside += verdict == INSIDE;
+        m++;
+    }
+    if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = pm_sl_db_error(err, s->db, "gather");
+    int done = rc == 0 && m <= PM_COUNT_BOX;
+    *hits = NULL;
+    *n_hits = 0;
+    if (done) {
+        /* Every match counts; the page is the first `need` of them from rowid lo on. */
+        qsort(cand, m, sizeof *cand, candidate_order);
+        *hits = pm_malloc((size_t)need * sizeof **hits);
+        long long n = 0;
+        for (size_t i = 0; i < m && rc == 0; i++) {
+            int match = cand[i].inside ? 1 : check_row(s, check, &check_b, cand[i].rowid, err);
+            if (match < 0)
+                rc = -1;
+            n += match > 0;
+            if (match > 0 && cand[i].rowid >= lo && (long long)*n_hits < need)
+                (*hits)[(*n_hits)++] = cand[i].rowid;
+        }
+        *matched = n;
+    }
+    probe_end(stmt, check, &b, &check_b);
+    free(cand);
+    if (rc == 0 && !done) {
+        /* Too many for one pass: counted as a box of many is (more than PM_COUNT_BOX inside
+         * is enough to say so). */
+        if (inside > PM_COUNT_BOX)
+            *matched = -1;
+        else if (window_count(s, c, box, matched, err))
+            rc = -1;
+    }
+    if (rc) {
+        free(*hits);
+        *hits = NULL;
+        *n_hits = 0;
+        return -1;
+    }
+    return done;
+}
+
 /* A plain box query by windows (see above): 1 with the cursor, 0 when the query does not
  * qualify (the caller takes the general way), -1 with err. */
 static int window_open(struct pm_session *s, const struct pm_collection *c,
@@ -989,15 +1065,18 @@ static int window_open(struct pm_session *s, const struct pm_collection *c,
         if (found)
             lo = r + 1;
     }
-    /* numberMatched first (up to PM_COUNT_BOX): it is needed anyway, and it says how wide
-     * the first window should be — as wide as holds the page if the box's features were
+    /* A box of few entries is gathered in one pass, which gives numberMatched too. For any
+     * other, numberMatched first (up to PM_COUNT_BOX): it is needed anyway, and it says how
+     * wide the first window should be — as wide as holds the page if the box's features were
      * spread evenly over the rowids, and half that. */
     long long matched = -1, need = p->limit + 1, width = max_rowid - lo + 1;
-    int countable = p->bbox[0] <= p->bbox[2];
-    if (countable && window_count(s, c, p->bbox, &matched, err))
+    int countable = p->bbox[0] <= p->bbox[2], gathered = 0;
+    long long *hits = NULL;
+    size_t n = 0;
+    if (countable && (gathered = gather(s, c, p->bbox, lo, need, &hits, &n, &matched, err)) < 0)
         return -1;
-    if (matched == 0) {
-        width = 0; /* nothing in the box */
+    if (gathered || matched == 0) {
+        width = 0; /* the page is found, or nothing is in the box */
     } else if (countable) {
         long long in_box = matched > 0 ? matched : PM_COUNT_BOX + 1;
         if (in_box > need)
@@ -1005,8 +1084,6 @@ static int window_open(struct pm_session *s, const struct pm_collection *c,
         if (width < 1)
             width = 1;
     }
-    long long *hits = NULL;
-    size_t n = 0;
     if (width && window_search(s, c, p->bbox, lo, max_rowid, need, width, &hits, &n, err))
         return -1;
     /* The page in one statement: its rowids as a JSON array, in order. */
