@@ -171,7 +171,6 @@ struct items_stream {
     struct pm_session *session;
     struct pm_cursor *cursor;
     const struct pm_collection *collection;
-    char base_url[256];
     struct pm_strbuf buf; /* produced; buf.data[0 .. sent) went out in the last read */
     size_t sent;
     enum { S_BEGIN, S_ROWS, S_DONE } state;
@@ -181,6 +180,7 @@ struct items_stream {
     char *first_id, *last_id; /* of the features written so far */
     struct pm_feature_opts opts;
     size_t properties[PM_PROPERTIES_MAX];
+    struct pm_feature_writer writer; /* of opts */
     char request_id[32];
     int first_rc; /* the first row, read before the headers went out: 1, 0, or -1 if none */
     struct pm_feature_row first_row;
@@ -193,6 +193,7 @@ static void items_stream_free(void *ctx)
     pm_store_release(s->store, s->session);
     pm_strbuf_fini(&s->buf);
     pm_strbuf_fini(&s->copy);
+    pm_feature_writer_fini(&s->writer);
     paging_fini(&s->paging);
     free(s->first_id);
     free(s->last_id);
@@ -228,7 +229,7 @@ static int items_stream_produce(struct items_stream *s)
         if (rc == 1 && s->returned < s->paging.limit) {
             if (s->returned++)
                 pm_strbuf_append_char(&s->buf, ',');
-            pm_geojson_feature_opts(&s->buf, s->collection, &row, s->base_url, &s->opts);
+            pm_feature_writer_write(&s->writer, &s->buf, &row);
             if (!s->first_id)
                 s->first_id = pm_strdup(row.id);
             free(s->last_id);
@@ -479,7 +480,7 @@ int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c,
         s->opts.properties = s->properties;
         s->opts.n_properties = p->n_properties;
     }
-    snprintf(s->base_url, sizeof s->base_url, "%s", ctx->base_url);
+    pm_feature_writer_init(&s->writer, c, ctx->base_url, &s->opts);
     snprintf(s->request_id, sizeof s->request_id, "%s",
              ctx->req->request_id ? ctx->req->request_id : "-");
     pm_strbuf_init(&s->buf);

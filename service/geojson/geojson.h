@@ -32,6 +32,28 @@ void pm_geojson_feature_opts(struct pm_strbuf *out, const struct pm_collection *
                              const struct pm_feature_row *row, const char *base_url,
                              const struct pm_feature_opts *opts);
 
+/* The same for many features of one collection: what does not change from one feature to the
+ * next (the properties' keys, the links around the id) prepared once. */
+struct pm_writer_piece {
+    size_t off, len;
+};
+struct pm_feature_writer {
+    int skip_geometry;
+    const size_t *index; /* the properties written, or NULL for all */
+    size_t n;
+    struct pm_strbuf frag;          /* the keys, then the text of the links */
+    size_t *key_end;                /* where key k ends in frag (it starts where k - 1 ends) */
+    struct pm_writer_piece *pieces; /* the links: text of frag, or the feature id */
+    size_t n_pieces, cap_pieces;
+    size_t links_len, n_ids; /* the links' text in bytes; how often the id comes in them */
+};
+/* opts (may be NULL) must outlive the writer. */
+void pm_feature_writer_init(struct pm_feature_writer *w, const struct pm_collection *c,
+                            const char *base_url, const struct pm_feature_opts *opts);
+void pm_feature_writer_write(const struct pm_feature_writer *w, struct pm_strbuf *out,
+                             const struct pm_feature_row *row);
+void pm_feature_writer_fini(struct pm_feature_writer *w);
+
 /* Append the opening of a FeatureCollection up to and including `"features":[`. */
 void pm_geojson_collection_begin(struct pm_strbuf *out);
 

@@ -6,6 +6,7 @@
 #include "geojson.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -39,93 +40,181 @@ void pm_geojson_links(struct pm_strbuf *out, const struct pm_link *links, size_t
     pm_strbuf_append_char(out, ']');
 }
 
-static void append_value(struct pm_strbuf *out, const struct pm_value *v)
+/* --- features ---------------------------------------------------------------------------- */
+
+/* A piece of the links: bytes of w->frag, or (len PIECE_ID) the URL-encoded feature id. */
+#define PIECE_ID ((size_t)-1)
+
+static void add_piece(struct pm_feature_writer *w, size_t off, size_t len)
+{
+    if (w->n_pieces == w->cap_pieces) {
+        w->cap_pieces = w->cap_pieces ? 2 * w->cap_pieces : 16;
+        w->pieces = pm_realloc(w->pieces, w->cap_pieces * sizeof *w->pieces);
+    }
+    w->pieces[w->n_pieces].off = off;
+    w->pieces[w->n_pieces].len = len;
+    w->n_pieces++;
+}
+
+/* Text for the links (JSON-escaped if escape): joined to the piece before it when that is
+ * text too. */
+static void add_text(struct pm_feature_writer *w, const char *s, int escape)
+{
+    size_t off = w->frag.len;
+    if (escape)
+        pm_strbuf_append_json_str(&w->frag, s);
+    else
+        pm_strbuf_append_str(&w->frag, s);
+    size_t len = w->frag.len - off;
+    struct pm_writer_piece *last = w->n_pieces ? &w->pieces[w->n_pieces - 1] : NULL;
+    if (last && last->len != PIECE_ID && last->off + last->len == off)
+        last->len += len;
+    else
+        add_piece(w, off, len);
+    w->links_len += len;
+}
+
+static void add_id(struct pm_feature_writer *w)
+{
+    add_piece(w, 0, PIECE_ID);
+    w->n_ids++;
+}
+
+void pm_feature_writer_init(struct pm_feature_writer *w, const struct pm_collection *c,
+                            const char *base_url, const struct pm_feature_opts *opts)
+{
+    memset(w, 0, sizeof *w);
+    w->skip_geometry = opts && opts->skip_geometry;
+    w->index = opts && opts->properties ? opts->properties : NULL;
+    w->n = w->index ? opts->n_properties : c->n_props;
+    pm_strbuf_init(&w->frag);
+    /* The properties' keys, each with the comma before it. */
+    w->key_end = pm_malloc((w->n ? w->n : 1) * sizeof *w->key_end);
+    for (size_t k = 0; k < w->n; k++) {
+        pm_strbuf_append_str(&w->frag, k ? ",\"" : "\"");
+        pm_strbuf_append_json_str(&w->frag, c->props[w->index ? w->index[k] : k].name);
+        pm_strbuf_append_str(&w->frag, "\":");
+        w->key_end[k] = w->frag.len;
+    }
+    /* The close of the properties and the links: self, collection, then the collection's
+     * own, each href base_url + path with {id} replaced by the URL-encoded id. */
+    add_text(w, "},\"links\":[{\"href\":\"", 0);
+    add_text(w, base_url, 1);
+    add_text(w, "/collections/", 0);
+    add_text(w, c->id, 1);
+    add_text(w, "/items/", 0);
+    add_id(w);
+    add_text(w, "\",\"rel\":\"self\",\"type\":\"application/geo+json\"},{\"href\":\"", 0);
+    add_text(w, base_url, 1);
+    add_text(w, "/collections/", 0);
+    add_text(w, c->id, 1);
+    add_text(w, "\",\"rel\":\"collection\",\"type\":\"application/json\"}", 0);
+    for (size_t i = 0; i < c->n_links; i++) {
+        add_text(w, ",{\"href\":\"", 0);
+        add_text(w, base_url, 1);
+        char *path = pm_strdup(c->links[i].href), *part = path, *at;
+        while ((at = strstr(part, "{id}"))) {
+            *at = '\0';
+            add_text(w, part, 1);
+            add_id(w);
+            part = at + 4;
+        }
+        add_text(w, part, 1);
+        free(path);
+        add_text(w, "\",\"rel\":\"", 0);
+        add_text(w, c->links[i].rel, 1);
+        add_text(w, "\",\"type\":\"application/geo+json\",\"title\":\"", 0);
+        add_text(w, c->links[i].title, 1);
+        add_text(w, "\"}", 0);
+    }
+    add_text(w, "]}", 0);
+}
+
+void pm_feature_writer_fini(struct pm_feature_writer *w)
+{
+    pm_strbuf_fini(&w->frag);
+    free(w->key_end);
+    free(w->pieces);
+    memset(w, 0, sizeof *w);
+}
+
+#define HEAD "{\"type\":\"Feature\",\"id\":\""
+#define GEOMETRY "\",\"geometry\":"
+#define PROPERTIES ",\"properties\":{"
+#define PUT(w, lit) (memcpy((w), (lit), sizeof(lit) - 1), (w) + sizeof(lit) - 1)
+
+/* The most a value takes written: %.17g of a double is at most 24 bytes. */
+static size_t value_room(const struct pm_value *v)
+{
+    return v->type == PM_VALUE_TEXT ? 6 * strlen(v->s) + 2 : 24;
+}
+
+static char *put_value(char *w, const struct pm_value *v)
 {
     switch (v->type) {
     case PM_VALUE_NULL:
-        pm_strbuf_append_str(out, "null");
-        break;
+        return PUT(w, "null");
     case PM_VALUE_INT:
-        pm_strbuf_appendf(out, "%lld", v->i);
-        break;
+        return pm_int_to(w, v->i);
     case PM_VALUE_REAL:
-        pm_strbuf_appendf(out, "%.17g", v->r);
-        break;
+        return w + snprintf(w, 25, "%.17g", v->r);
     case PM_VALUE_TEXT:
-        append_quoted(out, v->s);
-        break;
+        *w++ = '"';
+        w = pm_json_escape_to(w, v->s);
+        *w++ = '"';
+        return w;
     }
+    return w;
 }
 
-/* base_url + path, with "{id}" in path replaced by the URL-encoded id. */
-static void append_href(struct pm_strbuf *out, const char *base_url, const char *path,
-                        const char *id)
+void pm_feature_writer_write(const struct pm_feature_writer *fw, struct pm_strbuf *out,
+                             const struct pm_feature_row *row)
 {
-    struct pm_strbuf href;
-    pm_strbuf_init(&href);
-    pm_strbuf_append_str(&href, base_url);
-    const char *at;
-    while ((at = strstr(path, "{id}"))) {
-        pm_strbuf_append(&href, path, (size_t)(at - path));
-        pm_strbuf_append_urlenc(&href, id);
-        path = at + 4;
+    const char *geometry = fw->skip_geometry || !row->geometry ? "null" : row->geometry;
+    size_t id_len = strlen(row->id), geometry_len = strlen(geometry);
+    /* Everything up to the close of the properties, written at once. */
+    size_t room = sizeof HEAD + 6 * id_len + sizeof GEOMETRY + geometry_len + sizeof PROPERTIES;
+    for (size_t k = 0; k < fw->n; k++)
+        room += value_room(&row->values[fw->index ? fw->index[k] : k]);
+    char *w = pm_strbuf_reserve(out, room + (fw->n ? fw->key_end[fw->n - 1] : 0));
+    w = PUT(w, HEAD);
+    w = pm_json_escape_to(w, row->id);
+    w = PUT(w, GEOMETRY);
+    memcpy(w, geometry, geometry_len);
+    w = PUT(w + geometry_len, PROPERTIES);
+    size_t key = 0;
+    for (size_t k = 0; k < fw->n; k++) {
+        memcpy(w, fw->frag.data + key, fw->key_end[k] - key);
+        w += fw->key_end[k] - key;
+        key = fw->key_end[k];
+        w = put_value(w, &row->values[fw->index ? fw->index[k] : k]);
     }
-    pm_strbuf_append_str(&href, path);
-    append_quoted(out, href.data);
-    pm_strbuf_fini(&href);
+    pm_strbuf_set_end(out, w);
+    if (row->has_distance)
+        pm_strbuf_appendf(out, "%s\"distance_m\":%.1f", fw->n ? "," : "", row->distance_m);
+    /* The links: their text, and the URL-encoded id (which needs no JSON escape). */
+    char id_buf[256], *enc = 3 * id_len < sizeof id_buf ? id_buf : pm_malloc(3 * id_len + 1);
+    size_t enc_len = (size_t)(pm_urlenc_to(enc, row->id) - enc);
+    w = pm_strbuf_reserve(out, fw->links_len + fw->n_ids * enc_len);
+    for (size_t i = 0; i < fw->n_pieces; i++) {
+        const struct pm_writer_piece *p = &fw->pieces[i];
+        int id = p->len == PIECE_ID;
+        memcpy(w, id ? enc : fw->frag.data + p->off, id ? enc_len : p->len);
+        w += id ? enc_len : p->len;
+    }
+    pm_strbuf_set_end(out, w);
+    if (enc != id_buf)
+        free(enc);
 }
 
 void pm_geojson_feature_opts(struct pm_strbuf *out, const struct pm_collection *c,
                              const struct pm_feature_row *row, const char *base_url,
                              const struct pm_feature_opts *opts)
 {
-    pm_strbuf_append_str(out, "{\"type\":\"Feature\",\"id\":");
-    append_quoted(out, row->id);
-    if (!opts || !opts->skip_geometry) {
-        pm_strbuf_append_str(out, ",\"geometry\":");
-        pm_strbuf_append_str(out, row->geometry ? row->geometry : "null");
-    } else {
-        /* RFC 7946 3.2: a Feature has a geometry member; null when it is left out. */
-        pm_strbuf_append_str(out, ",\"geometry\":null");
-    }
-    pm_strbuf_append_str(out, ",\"properties\":{");
-    size_t n = opts && opts->properties ? opts->n_properties : c->n_props;
-    for (size_t k = 0; k < n; k++) {
-        size_t i = opts && opts->properties ? opts->properties[k] : k;
-        if (k)
-            pm_strbuf_append_char(out, ',');
-        append_quoted(out, c->props[i].name);
-        pm_strbuf_append_char(out, ':');
-        append_value(out, &row->values[i]);
-    }
-    if (row->has_distance)
-        pm_strbuf_appendf(out, "%s\"distance_m\":%.1f", n ? "," : "", row->distance_m);
-    pm_strbuf_append_str(out, "},\"links\":[{\"href\":\"");
-    pm_strbuf_append_json_str(out, base_url);
-    pm_strbuf_append_str(out, "/collections/");
-    pm_strbuf_append_json_str(out, c->id);
-    pm_strbuf_append_str(out, "/items/");
-    struct pm_strbuf enc;
-    pm_strbuf_init(&enc);
-    pm_strbuf_append_urlenc(&enc, row->id);
-    pm_strbuf_append_json_str(out, enc.data);
-    pm_strbuf_fini(&enc);
-    pm_strbuf_append_str(out, "\",\"rel\":\"self\",\"type\":\"application/geo+json\"},"
-                              "{\"href\":\"");
-    pm_strbuf_append_json_str(out, base_url);
-    pm_strbuf_append_str(out, "/collections/");
-    pm_strbuf_append_json_str(out, c->id);
-    pm_strbuf_append_str(out, "\",\"rel\":\"collection\",\"type\":\"application/json\"}");
-    for (size_t i = 0; i < c->n_links; i++) {
-        pm_strbuf_append_str(out, ",{\"href\":");
-        append_href(out, base_url, c->links[i].href, row->id);
-        pm_strbuf_append_str(out, ",\"rel\":");
-        append_quoted(out, c->links[i].rel);
-        pm_strbuf_append_str(out, ",\"type\":\"application/geo+json\",\"title\":");
-        append_quoted(out, c->links[i].title);
-        pm_strbuf_append_char(out, '}');
-    }
-    pm_strbuf_append_str(out, "]}");
+    struct pm_feature_writer w;
+    pm_feature_writer_init(&w, c, base_url, opts);
+    pm_feature_writer_write(&w, out, row);
+    pm_feature_writer_fini(&w);
 }
 
 void pm_geojson_feature(struct pm_strbuf *out, const struct pm_collection *c,

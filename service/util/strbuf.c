@@ -42,6 +42,18 @@ static void reserve(struct pm_strbuf *b, size_t extra)
     b->cap = cap;
 }
 
+char *pm_strbuf_reserve(struct pm_strbuf *b, size_t extra)
+{
+    reserve(b, extra);
+    return b->data + b->len;
+}
+
+void pm_strbuf_set_end(struct pm_strbuf *b, char *end)
+{
+    b->len = (size_t)(end - b->data);
+    b->data[b->len] = '\0';
+}
+
 void pm_strbuf_append(struct pm_strbuf *b, const char *data, size_t len)
 {
     reserve(b, len);
@@ -95,40 +107,43 @@ static const unsigned char json_stop[256] = {
 };
 /* clang-format on */
 
-void pm_strbuf_append_json_str(struct pm_strbuf *b, const char *s)
+char *pm_json_escape_to(char *w, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s;
     for (;;) {
-        const unsigned char *run = p;
         while (!json_stop[*p])
-            p++;
-        pm_strbuf_append(b, (const char *)run, (size_t)(p - run));
+            *w++ = (char)*p++;
         if (!*p)
-            return;
+            return w;
+        *w++ = '\\';
         switch (*p) {
         case '"':
-            pm_strbuf_append(b, "\\\"", 2);
-            break;
         case '\\':
-            pm_strbuf_append(b, "\\\\", 2);
+            *w++ = (char)*p;
             break;
         case '\n':
-            pm_strbuf_append(b, "\\n", 2);
+            *w++ = 'n';
             break;
         case '\r':
-            pm_strbuf_append(b, "\\r", 2);
+            *w++ = 'r';
             break;
         case '\t':
-            pm_strbuf_append(b, "\\t", 2);
+            *w++ = 't';
             break;
-        default: {
-            char u[6] = {'\\', 'u', '0', '0', hex[*p >> 4], hex[*p & 15]};
-            pm_strbuf_append(b, u, sizeof u);
-        }
+        default:
+            memcpy(w, "u00", 3);
+            w[3] = hex[*p >> 4];
+            w[4] = hex[*p & 15];
+            w += 5;
         }
         p++;
     }
+}
+
+void pm_strbuf_append_json_str(struct pm_strbuf *b, const char *s)
+{
+    pm_strbuf_set_end(b, pm_json_escape_to(pm_strbuf_reserve(b, 6 * strlen(s)), s));
 }
 
 void pm_strbuf_append_html(struct pm_strbuf *b, const char *s)
@@ -163,19 +178,64 @@ void pm_strbuf_append_html(struct pm_strbuf *b, const char *s)
     pm_strbuf_append(b, run, (size_t)(p - run));
 }
 
-void pm_strbuf_append_urlenc(struct pm_strbuf *b, const char *s)
+/* RFC 3986 unreserved: kept as they are by URL encoding. */
+/* clang-format off */
+static const unsigned char url_keep[256] = {
+    ['-'] = 1, ['.'] = 1, ['_'] = 1, ['~'] = 1,
+    ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1,
+    ['8'] = 1, ['9'] = 1,
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1,
+    ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1,
+    ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1,
+    ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1,
+    ['i'] = 1, ['j'] = 1, ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1,
+    ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1,
+    ['y'] = 1, ['z'] = 1,
+};
+/* clang-format on */
+
+char *pm_urlenc_to(char *w, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        unsigned char c = *p;
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~') {
-            pm_strbuf_append_char(b, (char)c);
+        if (url_keep[*p]) {
+            *w++ = (char)*p;
         } else {
-            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
-            pm_strbuf_append(b, e, 3);
+            w[0] = '%';
+            w[1] = hex[*p >> 4];
+            w[2] = hex[*p & 15];
+            w += 3;
         }
     }
+    return w;
+}
+
+void pm_strbuf_append_urlenc(struct pm_strbuf *b, const char *s)
+{
+    pm_strbuf_set_end(b, pm_urlenc_to(pm_strbuf_reserve(b, 3 * strlen(s)), s));
+}
+
+char *pm_int_to(char *w, long long v)
+{
+    char digits[20];
+    int n = 0;
+    /* In unsigned arithmetic, so that the most negative value has its magnitude. */
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        digits[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *w++ = '-';
+    while (n)
+        *w++ = digits[--n];
+    return w;
+}
+
+void pm_strbuf_append_int(struct pm_strbuf *b, long long v)
+{
+    pm_strbuf_set_end(b, pm_int_to(pm_strbuf_reserve(b, 20), v));
 }
 
 char *pm_strbuf_take(struct pm_strbuf *b)

@@ -45,6 +45,17 @@ void pm_strbuf_append_json_str(struct pm_strbuf *b, const char *s);
 void pm_strbuf_append_html(struct pm_strbuf *b, const char *s);
 /* Append s percent-encoded for a URL query component (RFC 3986 unreserved kept). */
 void pm_strbuf_append_urlenc(struct pm_strbuf *b, const char *s);
+/* Room for `extra` more bytes (and the NUL): where they go. Write there, then end the data
+ * with pm_strbuf_set_end at the byte past the last one written. */
+char *pm_strbuf_reserve(struct pm_strbuf *b, size_t extra);
+void pm_strbuf_set_end(struct pm_strbuf *b, char *end);
+/* Append a decimal integer. */
+void pm_strbuf_append_int(struct pm_strbuf *b, long long v);
+/* The same escapes written at w, which must have room for 6 bytes per byte of s (JSON), 3
+ * (URL) or 20 in all (integer): the end of what was written. */
+char *pm_json_escape_to(char *w, const char *s);
+char *pm_urlenc_to(char *w, const char *s);
+char *pm_int_to(char *w, long long v);
 /* Hand the data to the caller (who frees it with free()) and reset the buffer. */
 char *pm_strbuf_take(struct pm_strbuf *b);
 
