@@ -296,6 +296,73 @@ static void collection_with_features(void **state)
     pm_strbuf_fini(&b);
 }
 
+/* One writer for many features, as a page uses it: each feature gets its own id in every
+ * link (a collection's link may hold {id} more than once), the base URL is escaped, and a
+ * choice of properties is written in the order asked for. */
+static void writer_reused_across_features(void **state)
+{
+    (void)state;
+    struct pm_feature_link extra[] = {
+        {.rel = "related", .title = "both \"ways\"", .href = "/x?a={id}&b={id}"},
+    };
+    struct pm_collection c = cities;
+    c.links = extra;
+    c.n_links = 1;
+    size_t chosen[] = {3, 0};
+    struct pm_feature_opts opts = {.properties = chosen, .n_properties = 2};
+    const char *base = "http://h/\"q\"";
+    struct pm_feature_writer w;
+    pm_feature_writer_init(&w, &c, base, &opts);
+    struct pm_value values[] = {
+        {.type = PM_VALUE_TEXT, .s = "A"},
+        {.type = PM_VALUE_INT, .i = 1},
+        {.type = PM_VALUE_NULL},
+        {.type = PM_VALUE_TEXT, .s = "n"},
+    };
+    const char *ids[] = {"a b", "c/d%", "e"};
+    struct pm_strbuf b;
+    pm_strbuf_init(&b);
+    pm_strbuf_append_char(&b, '[');
+    for (size_t i = 0; i < 3; i++) {
+        struct pm_feature_row row = {.id = ids[i], .geometry = POINT, .values = values};
+        if (i)
+            pm_strbuf_append_char(&b, ',');
+        pm_feature_writer_write(&w, &b, &row);
+    }
+    pm_strbuf_append_char(&b, ']');
+    pm_feature_writer_fini(&w);
+    json_t *doc = parse_all(&b);
+    const char *enc[] = {"a%20b", "c%2Fd%25", "e"};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *f = json_array_get(doc, i);
+        assert_string_equal(json_string_value(json_object_get(f, "id")), ids[i]);
+        const char *keys[2];
+        size_t k = 0;
+        const char *key;
+        json_t *v;
+        json_object_foreach(json_object_get(f, "properties"), key, v)
+        {
+            assert_true(k < 2);
+            keys[k++] = key;
+        }
+        assert_int_equal(k, 2);
+        assert_string_equal(keys[0], "notes");
+        assert_string_equal(keys[1], "name_en");
+        json_t *links = json_object_get(f, "links");
+        assert_int_equal(json_array_size(links), 3);
+        char want[128];
+        snprintf(want, sizeof want, "%s/collections/cities/items/%s", base, enc[i]);
+        assert_string_equal(json_string_value(json_object_get(json_array_get(links, 0), "href")),
+                            want);
+        snprintf(want, sizeof want, "%s/x?a=%s&b=%s", base, enc[i], enc[i]);
+        json_t *rel = json_array_get(links, 2);
+        assert_string_equal(json_string_value(json_object_get(rel, "href")), want);
+        assert_string_equal(json_string_value(json_object_get(rel, "title")), "both \"ways\"");
+    }
+    json_decref(doc);
+    pm_strbuf_fini(&b);
+}
+
 static void collection_empty_and_unmatched(void **state)
 {
     (void)state;
@@ -353,6 +420,7 @@ int main(void)
         cmocka_unit_test(feature_large_numbers),
         cmocka_unit_test(feature_id_url_encoded_in_links),
         cmocka_unit_test(collection_with_features),
+        cmocka_unit_test(writer_reused_across_features),
         cmocka_unit_test(collection_empty_and_unmatched),
         cmocka_unit_test(links_escaped),
     };

@@ -8,6 +8,7 @@
 #include "util/util.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -233,6 +234,23 @@ static void url_encoding(void **state)
 
 /* --- errors and hashing --------------------------------------------------------------- */
 
+static void int_written_in_decimal(void **state)
+{
+    (void)state;
+    struct pm_strbuf b;
+    pm_strbuf_init(&b);
+    long long values[] = {0, 7, -1, 4087733, LLONG_MAX, LLONG_MIN};
+    for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "%lld", values[i]);
+        pm_strbuf_reset(&b);
+        pm_strbuf_append_int(&b, values[i]);
+        assert_string_equal(b.data, want);
+        assert_int_equal(b.len, strlen(want));
+    }
+    pm_strbuf_fini(&b);
+}
+
 static void error_set_fills_and_truncates(void **state)
 {
     (void)state;
@@ -428,6 +446,7 @@ int main(void)
         cmocka_unit_test(json_passes_utf8_through),
         cmocka_unit_test(html_escapes_five_chars),
         cmocka_unit_test(url_encoding),
+        cmocka_unit_test(int_written_in_decimal),
         cmocka_unit_test(error_set_fills_and_truncates),
         cmocka_unit_test(fnv1a_known_values),
         cmocka_unit_test(parse_long_accepts),
