@@ -4,8 +4,9 @@
  * (path, parameters, format, base URL), so an entry never goes stale: after a reload its key
  * is simply never asked for again and it ages out.
  *
- * Bounded in entries and bytes; least recently used entries go first. One mutex guards it;
- * a lookup copies the body out, so no entry is used outside the lock.
+ * Bounded in entries and bytes; least recently used entries go first (a list through the
+ * entries in order of use, so an eviction is one step, not a search). One mutex guards it; a
+ * lookup copies the body out, so no entry is used outside the lock.
  */
 #include "cache.h"
 
@@ -18,8 +19,8 @@ struct entry {
     char key[64];
     char *body;
     size_t len;
-    const char *type; /* a string constant */
-    unsigned long last_used;
+    const char *type;            /* a string constant */
+    struct entry *newer, *older; /* the list of entries in use, by last use */
 };
 
 struct pm_cache {
@@ -27,7 +28,7 @@ struct pm_cache {
     struct entry *entries;
     size_t n_entries;
     size_t bytes, max_bytes, max_entry;
-    unsigned long clock;
+    struct entry *newest, *oldest;
 };
 
 struct pm_cache *pm_cache_new(size_t n_entries, size_t max_bytes, size_t max_entry)
@@ -69,6 +70,30 @@ static struct entry *find(struct pm_cache *c, const char *key)
     return NULL;
 }
 
+static void unlink_entry(struct pm_cache *c, struct entry *e)
+{
+    if (e->newer)
+        e->newer->older = e->older;
+    else
+        c->newest = e->older;
+    if (e->older)
+        e->older->newer = e->newer;
+    else
+        c->oldest = e->newer;
+    e->newer = e->older = NULL;
+}
+
+static void link_newest(struct pm_cache *c, struct entry *e)
+{
+    e->newer = NULL;
+    e->older = c->newest;
+    if (c->newest)
+        c->newest->newer = e;
+    else
+        c->oldest = e;
+    c->newest = e;
+}
+
 int pm_cache_get(struct pm_cache *c, const char *key, struct pm_strbuf *body, const char **type)
 {
     if (!c || !*key)
@@ -76,7 +101,8 @@ int pm_cache_get(struct pm_cache *c, const char *key, struct pm_strbuf *body, co
     pthread_mutex_lock(&c->lock);
     struct entry *e = find(c, key);
     if (e) {
-        e->last_used = ++c->clock;
+        unlink_entry(c, e);
+        link_newest(c, e);
         pm_strbuf_append(body, e->body, e->len);
         *type = e->type;
     }
@@ -86,53 +112,58 @@ int pm_cache_get(struct pm_cache *c, const char *key, struct pm_strbuf *body, co
 
 static void drop(struct pm_cache *c, struct entry *e)
 {
+    unlink_entry(c, e);
     c->bytes -= e->len;
     free(e->body);
     memset(e, 0, sizeof *e);
 }
 
-void pm_cache_put(struct pm_cache *c, const char *key, const char *body, size_t len,
-                  const char *type)
+void pm_cache_keep(struct pm_cache *c, const char *key, char *body, size_t len, const char *type)
 {
-    if (!c || !*key || len > c->max_entry || strlen(key) >= sizeof c->entries[0].key)
+    if (!c || !*key || len > c->max_entry || strlen(key) >= sizeof c->entries[0].key) {
+        free(body);
         return;
-    char *copy = pm_malloc(len ? len : 1);
-    memcpy(copy, body, len);
+    }
     pthread_mutex_lock(&c->lock);
     if (find(c, key)) {
         pthread_mutex_unlock(&c->lock);
-        free(copy);
+        free(body);
         return;
     }
     /* Make room in bytes: drop the least recently used entries. */
-    while (c->bytes + len > c->max_bytes) {
-        struct entry *oldest = NULL;
-        for (size_t i = 0; i < c->n_entries; i++)
-            if (c->entries[i].body && (!oldest || c->entries[i].last_used < oldest->last_used))
-                oldest = &c->entries[i];
-        if (!oldest)
-            break;
-        drop(c, oldest);
-    }
+    while (c->bytes + len > c->max_bytes && c->oldest)
+        drop(c, c->oldest);
     /* A free slot among the key's 8, else the least recently used of them. */
     uint64_t h = pm_fnv1a(PM_FNV_INIT, key, strlen(key));
     struct entry *slot = NULL;
-    for (size_t k = 0; k < 8; k++) {
+    for (size_t k = 0; k < 8 && !slot; k++) {
         struct entry *e = &c->entries[(h + k) % c->n_entries];
-        if (!e->body) {
-            slot = e;
-            break;
-        }
-        if (!slot || e->last_used < slot->last_used)
+        if (!e->body)
             slot = e;
     }
-    if (slot->body)
+    if (!slot) {
+        /* All 8 in use: the one used longest ago, found going up the list from its end. */
+        for (struct entry *e = c->oldest; e && !slot; e = e->newer)
+            for (size_t k = 0; k < 8 && !slot; k++)
+                if (e == &c->entries[(h + k) % c->n_entries])
+                    slot = e;
         drop(c, slot);
+    }
     snprintf(slot->key, sizeof slot->key, "%s", key);
-    slot->body = copy;
+    slot->body = body;
     slot->len = len;
     slot->type = type;
-    slot->last_used = ++c->clock;
+    link_newest(c, slot);
     c->bytes += len;
     pthread_mutex_unlock(&c->lock);
+}
+
+void pm_cache_put(struct pm_cache *c, const char *key, const char *body, size_t len,
+                  const char *type)
+{
+    if (!c || len > c->max_entry)
+        return;
+    char *copy = pm_malloc(len ? len : 1);
+    memcpy(copy, body, len);
+    pm_cache_keep(c, key, copy, len, type);
 }

@@ -18,7 +18,10 @@ size_t pm_cache_max_entry(const struct pm_cache *c);
 
 /* On a hit, append the body to `body`, set *type and return 1; else 0. c may be NULL. */
 int pm_cache_get(struct pm_cache *c, const char *key, struct pm_strbuf *body, const char **type);
-/* Keep a copy of the response (type: a string constant that outlives the cache). */
+/* Keep the response: body, allocated with malloc, is the cache's from now on (freed at once
+ * if it is not kept). type: a string constant that outlives the cache. */
+void pm_cache_keep(struct pm_cache *c, const char *key, char *body, size_t len, const char *type);
+/* Keep a copy of the response. */
 void pm_cache_put(struct pm_cache *c, const char *key, const char *body, size_t len,
                   const char *type);
 

@@ -290,10 +290,9 @@ static ssize_t items_stream_read(void *ctx, char *out, size_t max)
     }
     /* The whole body went out: keep it for the next identical request. */
     if (n == 0 && s->copying) {
-        pm_cache_put(s->api->cache, s->cache_key, s->copy.data ? s->copy.data : "", s->copy.len,
-                     PM_TYPE_GEOJSON);
+        size_t len = s->copy.len;
+        pm_cache_keep(s->api->cache, s->cache_key, pm_strbuf_take(&s->copy), len, PM_TYPE_GEOJSON);
         s->copying = 0;
-        pm_strbuf_fini(&s->copy);
     }
     return (ssize_t)n;
 }

@@ -88,6 +88,28 @@ static void many_keys_stay_bounded(void **state)
     pm_cache_free(c);
 }
 
+/* With every slot a key may take in use, the one used longest ago gives way. */
+static void full_slots_evict_least_recently_used(void **state)
+{
+    (void)state;
+    char key[32], out[64];
+    struct pm_cache *c = pm_cache_new(8, 100000, 100); /* any key may take any of the 8 */
+    for (int i = 0; i < 8; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        pm_cache_put(c, key, key, strlen(key), "t");
+    }
+    assert_true(get(c, "k0", out, sizeof out)); /* k1 is now the one used longest ago */
+    pm_cache_put(c, "k8", "k8", 2, "t");
+    assert_false(get(c, "k1", out, sizeof out));
+    assert_true(get(c, "k0", out, sizeof out));
+    assert_true(get(c, "k8", out, sizeof out));
+    for (int i = 2; i < 8; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        assert_true(get(c, key, out, sizeof out));
+    }
+    pm_cache_free(c);
+}
+
 static void null_cache_is_a_miss(void **state)
 {
     (void)state;
@@ -104,6 +126,7 @@ int main(void)
         cmocka_unit_test(large_entries_are_not_kept),
         cmocka_unit_test(byte_limit_evicts_least_recently_used),
         cmocka_unit_test(many_keys_stay_bounded),
+        cmocka_unit_test(full_slots_evict_least_recently_used),
         cmocka_unit_test(null_cache_is_a_miss),
     };
     return cmocka_run_group_tests_name("cache", tests, NULL, NULL);
