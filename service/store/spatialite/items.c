@@ -976,7 +976,7 @@ static int gather(struct pm_session *s, const struct pm_collection *c, const dou
     sqlite3_stmt *check = stmt ? pm_sl_session_stmt(s, check_sql.data, err) : NULL;
     pm_strbuf_fini(&sql);
     pm_strbuf_fini(&check_sql);
-    struct candidate *cand = pm_calloc(PM_COUNT_BOX + 1, sizeof *cand);
+    struct candidate *cand = pm_malloc((PM_COUNT_BOX + 1) * sizeof *cand);
     size_t m = 0, inside = 0;
     int rc = check ? 0 : -1, step = SQLITE_DONE, line = strcmp(c->geometry_type, "Point") != 0;
     if (rc == 0)
@@ -1097,7 +1097,7 @@ static int window_open(struct pm_session *s, const struct pm_collection *c,
     for (size_t i = 0; i < n; i++) {
         if (i)
             pm_strbuf_append_char(&list, ',');
-        pm_strbuf_appendf(&list, "%lld", hits[i]);
+        pm_strbuf_append_int(&list, hits[i]);
     }
     pm_strbuf_append_char(&list, ']');
     free(hits);
