@@ -28,7 +28,9 @@ struct pm_session {
     int in_use;
     struct pm_sl_cached_stmt cache[PM_SL_STMT_CACHE];
     size_t next_evict;
-    long long deadline_ns; /* a step running past this (CLOCK_MONOTONIC) is interrupted */
+    int stepping;          /* in pm_sl_step */
+    long long deadline_ns; /* the step running past this (CLOCK_MONOTONIC; 0: not yet set) is
+                              interrupted */
 };
 
 struct pm_sl_store {
