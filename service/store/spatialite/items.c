@@ -639,24 +639,24 @@ static int near_open(struct pm_session *s, const struct pm_collection *c,
     return 0;
 }
 
-/* --- a box, in id order, a window of rowids at a time --------------------------------- */
+/* --- a box, in id order, by a walk of its index in rowid order ------------------------- */
 
 /* The loader writes every table in id order, so rowid order is id order, and the spatial
  * index carries each rowid as its third dimension (sql/load.sql). The first features of a
- * box by id are then found without touching every feature in the box: the index is asked for
- * the box within a window of rowids, LIMITed to one more than still needed; a window that
- * overflows is halved, one that does not is taken whole and the next one doubled. Each probe
- * reads at most `need` + 1 entries, so the cost follows the page, not the size of the box or
- * of the collection. Rowids are exact in the index's 32-bit floats up to 2^24. */
+ * box by id are then found without touching every feature in the box: the index is walked
+ * best first with the least rowid as the score (SQLite's R*Tree takes the lowest score
+ * first), so its entries in the box come in rowid order and the walk stops once the page is
+ * full. Its cost follows the page, not the size of the box or of the collection. Rowids are
+ * exact in the index's 32-bit floats up to 2^24. */
 #define WINDOW_MAX_ROWID 16777216LL
 #define PM_COUNT_BOX 2000
 
-/* Can a plain box query go by windows? Only a box, from the start or after a feature. Points
+/* Can a plain box query go by the rowid walk? Only a box, from the start or after a feature. Points
  * and lines alike: an entry whose extent lies inside the box is a match without reading its
  * row (a line lies within its extent), every other candidate is tested on its row. For
  * points those are only the few within float rounding of the box's edge; a line's extent
  * may meet a box its line misses, so for lines more candidates are read than match. */
-static int windowable(const struct pm_items_params *p)
+static int walkable(const struct pm_items_params *p)
 {
     return p->has_bbox && !p->has_datetime && !p->n_filters && !p->filter && !p->q && !p->n_sort &&
            !p->before && p->offset == 0 && !p->has_near;
@@ -685,7 +685,7 @@ static int check_row(struct pm_session *s, sqlite3_stmt *check, const struct pm_
     return pm_sl_db_error(err, s->db, "check");
 }
 
-/* The end of a count or a window search: its two statements done with and their bindings
+/* The end of a count or a search of the index: its two statements done with and their bindings
  * freed. */
 static void probe_end(sqlite3_stmt *stmt, sqlite3_stmt *check, struct pm_sl_binds *b,
                       struct pm_sl_binds *check_b)
@@ -752,14 +752,14 @@ static int entry_verdict(int line, sqlite3_int64 id, const double e[4], const do
  * edge: those are tested one by one, and a count of matches among the first of them would
  * say nothing of the rest): the entries whose extent lies inside the box count without
  * reading their rows; only those on its edge are tested exactly. */
-static int window_count_lines(struct pm_session *s, const struct pm_collection *c,
-                              const double box[4], long long *out, struct pm_error *err);
+static int box_count_lines(struct pm_session *s, const struct pm_collection *c, const double box[4],
+                           long long *out, struct pm_error *err);
 
-static int window_count(struct pm_session *s, const struct pm_collection *c, const double box[4],
-                        long long *out, struct pm_error *err)
+static int box_count(struct pm_session *s, const struct pm_collection *c, const double box[4],
+                     long long *out, struct pm_error *err)
 {
     if (strcmp(c->geometry_type, "Point"))
-        return window_count_lines(s, c, box, out, err);
+        return box_count_lines(s, c, box, out, err);
     struct pm_strbuf sql, check_sql;
     struct pm_sl_binds b = {0}, check_b = {0};
     pm_strbuf_init(&sql);
@@ -806,8 +806,8 @@ static int window_count(struct pm_session *s, const struct pm_collection *c, con
 /* The same for lines: each entry whose extent meets the box is judged by its segment
  * (entry_verdict), and only those too close to the box's edge to tell are tested on their
  * row; every candidate is looked at until more than PM_COUNT_BOX match. */
-static int window_count_lines(struct pm_session *s, const struct pm_collection *c,
-                              const double box[4], long long *out, struct pm_error *err)
+static int box_count_lines(struct pm_session *s, const struct pm_collection *c, const double box[4],
+                           long long *out, struct pm_error *err)
 {
     struct pm_strbuf sql, check_sql;
     struct pm_sl_binds b = {0}, check_b = {0};
@@ -842,7 +842,7 @@ static int window_count_lines(struct pm_session *s, const struct pm_collection *
     return rc;
 }
 
-/* An entry of the index found in a window. */
+/* An entry of the index that meets a box. */
 struct candidate {
     long long rowid;
     int inside; /* its extent lies inside the box: no need to test its row */
@@ -869,84 +869,54 @@ static int query_int(struct pm_session *s, const char *sql, const char *text, lo
         *out = sqlite3_column_int64(stmt, 0);
     stmt_done(stmt);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return pm_sl_db_error(err, s->db, "window");
+        return pm_sl_db_error(err, s->db, "query");
     return 0;
 }
 
-/* The rowids of the first `need` features in the box by id, from rowid `lo` on, into
- * *hits (ascending). 0, or -1 with err. */
-static int window_search(struct pm_session *s, const struct pm_collection *c, const double box[4],
-                         long long lo, long long max_rowid, long long need, long long width,
-                         long long **hits, size_t *n_hits, struct pm_error *err)
+/* The rowids of the first `need` features in the box by id, from rowid `lo` on, into *hits
+ * (ascending). The index is walked in rowid order (pm_rowid_order, sqlfuncs.c), so its
+ * entries come in id order and the walk stops at the end of the page. 0, or -1 with err. */
+static int rowid_walk(struct pm_session *s, const struct pm_collection *c, const double box[4],
+                      long long lo, long long need, long long **hits, size_t *n_hits,
+                      struct pm_error *err)
 {
-    struct pm_strbuf probe_sql, check_sql;
-    struct pm_sl_binds probe_b = {0}, check_b = {0};
-    pm_strbuf_init(&probe_sql);
+    struct pm_strbuf sql, check_sql;
+    struct pm_sl_binds b = {0}, check_b = {0};
+    pm_strbuf_init(&sql);
     pm_strbuf_init(&check_sql);
-    pm_strbuf_appendf(&probe_sql,
-                      "SELECT pkid, xmin, xmax, ymin, ymax, rmin FROM idx_%s_rid WHERE ",
+    pm_strbuf_appendf(&sql,
+                      "SELECT pkid, xmin, xmax, ymin, ymax, rmin FROM idx_%s_rid "
+                      "WHERE pkid MATCH pm_rowid_order(?, ?, ?, ?, ?)",
                       c->base_table);
-    rtree_boxes(&probe_sql, &probe_b, box);
-    pm_strbuf_append_str(&probe_sql, " AND rmax >= ? AND rmin <= ? LIMIT ?");
+    for (int i = 0; i < 4; i++)
+        pm_sl_bind_double(&b, box[i]);
+    pm_sl_bind_int(&b, lo);
     check_sql_for(c, box, &check_sql, &check_b);
-    sqlite3_stmt *probe = pm_sl_session_stmt(s, probe_sql.data, err);
-    sqlite3_stmt *check = probe ? pm_sl_session_stmt(s, check_sql.data, err) : NULL;
-    pm_strbuf_fini(&probe_sql);
+    sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql.data, err);
+    sqlite3_stmt *check = stmt ? pm_sl_session_stmt(s, check_sql.data, err) : NULL;
+    pm_strbuf_fini(&sql);
     pm_strbuf_fini(&check_sql);
-    struct candidate *cand = pm_calloc((size_t)need + 1, sizeof *cand);
-    size_t cap = 0;
-    int rc = probe && check ? 0 : -1, line = strcmp(c->geometry_type, "Point") != 0;
-    *hits = NULL;
+    int rc = check ? 0 : -1, step = SQLITE_DONE, line = strcmp(c->geometry_type, "Point") != 0;
+    *hits = pm_malloc((size_t)need * sizeof **hits);
     *n_hits = 0;
-    while (rc == 0 && (long long)*n_hits < need && lo <= max_rowid) {
-        long long left = need - (long long)*n_hits, hi = lo + width - 1, m = 0, rows = 0;
-        int step;
-        pm_sl_binds_apply(probe, &probe_b, 1);
-        sqlite3_bind_int64(probe, (int)probe_b.n + 1, lo);
-        sqlite3_bind_int64(probe, (int)probe_b.n + 2, hi);
-        sqlite3_bind_int64(probe, (int)probe_b.n + 3, left + 1);
-        while ((step = pm_sl_step(s, probe)) == SQLITE_ROW) {
-            rows++;
-            double e[4] = {sqlite3_column_double(probe, 1), sqlite3_column_double(probe, 2),
-                           sqlite3_column_double(probe, 3), sqlite3_column_double(probe, 4)};
-            int verdict = entry_verdict(line, sqlite3_column_int64(probe, 0), e, box);
-            if (verdict == OUTSIDE)
-                continue;
-            cand[m].rowid = (long long)sqlite3_column_double(probe, 5);
-            cand[m].inside = verdict == INSIDE;
-            m++;
-        }
-        sqlite3_reset(probe);
-        if (step != SQLITE_DONE) {
-            rc = pm_sl_db_error(err, s->db, "window");
-            break;
-        }
-        if (rows > left && width > 1) {
-            width = (width + 1) / 2; /* too many in this window: a narrower one */
+    if (rc == 0)
+        pm_sl_binds_apply(stmt, &b, 1);
+    while (rc == 0 && (long long)*n_hits < need && (step = pm_sl_step(s, stmt)) == SQLITE_ROW) {
+        double e[4] = {sqlite3_column_double(stmt, 1), sqlite3_column_double(stmt, 2),
+                       sqlite3_column_double(stmt, 3), sqlite3_column_double(stmt, 4)};
+        int verdict = entry_verdict(line, sqlite3_column_int64(stmt, 0), e, box);
+        if (verdict == OUTSIDE)
             continue;
-        }
-        qsort(cand, (size_t)m, sizeof *cand, candidate_order);
-        for (long long i = 0; i < m && rc == 0 && (long long)*n_hits < need; i++) {
-            if (cand[i].rowid < lo || cand[i].rowid > hi)
-                continue;
-            int match = cand[i].inside ? 1 : check_row(s, check, &check_b, cand[i].rowid, err);
-            if (match < 0) {
-                rc = -1;
-            } else if (match) {
-                if (*n_hits == cap) {
-                    cap = cap ? cap * 2 : 64;
-                    *hits = pm_realloc(*hits, cap * sizeof **hits);
-                }
-                (*hits)[*n_hits] = cand[i].rowid;
-                (*n_hits)++;
-            }
-        }
-        lo = hi + 1;
-        if (rows * 2 < left && width < max_rowid)
-            width *= 2;
+        long long rowid = (long long)sqlite3_column_double(stmt, 5);
+        int match = verdict == INSIDE ? 1 : check_row(s, check, &check_b, rowid, err);
+        if (match < 0)
+            rc = -1;
+        else if (match)
+            (*hits)[(*n_hits)++] = rowid;
     }
-    probe_end(probe, check, &probe_b, &check_b);
-    free(cand);
+    if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE)
+        rc = pm_sl_db_error(err, s->db, "walk");
+    probe_end(stmt, check, &b, &check_b);
     if (rc) {
         free(*hits);
         *hits = NULL;
@@ -957,9 +927,11 @@ static int window_search(struct pm_session *s, const struct pm_collection *c, co
 
 /* A box with few entries (not across the antimeridian), in one pass over the index: every
  * entry that meets it is gathered, and the page and numberMatched both come from those.
- * 1 when done (*hits and *n_hits as window_search gives them, *matched as window_count),
- * 0 when more than PM_COUNT_BOX entries meet the box (*matched set, *hits NULL: the caller
- * goes by windows), -1 with err. */
+ * "Few" is at most four pages' worth (256 at least, PM_COUNT_BOX at most), so that a box of
+ * many, which goes by the rowid walk, loses little to the attempt.
+ * 1 when done (*hits and *n_hits as rowid_walk gives them, *matched as box_count),
+ * 0 when more entries meet the box (*matched set, *hits NULL: the caller walks the index),
+ * -1 with err. */
 static int gather(struct pm_session *s, const struct pm_collection *c, const double box[4],
                   long long lo, long long need, long long **hits, size_t *n_hits,
                   long long *matched, struct pm_error *err)
@@ -976,12 +948,14 @@ static int gather(struct pm_session *s, const struct pm_collection *c, const dou
     sqlite3_stmt *check = stmt ? pm_sl_session_stmt(s, check_sql.data, err) : NULL;
     pm_strbuf_fini(&sql);
     pm_strbuf_fini(&check_sql);
-    struct candidate *cand = pm_malloc((PM_COUNT_BOX + 1) * sizeof *cand);
-    size_t m = 0, inside = 0;
+    size_t few = need < 64 ? 256 : 4 * (size_t)need, m = 0, inside = 0;
+    if (few > PM_COUNT_BOX)
+        few = PM_COUNT_BOX;
+    struct candidate *cand = pm_malloc((few + 1) * sizeof *cand);
     int rc = check ? 0 : -1, step = SQLITE_DONE, line = strcmp(c->geometry_type, "Point") != 0;
     if (rc == 0)
         pm_sl_binds_apply(stmt, &b, 1);
-    while (rc == 0 && m <= PM_COUNT_BOX && (step = pm_sl_step(s, stmt)) == SQLITE_ROW) {
+    while (rc == 0 && m <= few && (step = pm_sl_step(s, stmt)) == SQLITE_ROW) {
         double e[4] = {sqlite3_column_double(stmt, 1), sqlite3_column_double(stmt, 2),
                        sqlite3_column_double(stmt, 3), sqlite3_column_double(stmt, 4)};
         int verdict = entry_verdict(line, sqlite3_column_int64(stmt, 0), e, box);
@@ -994,7 +968,7 @@ static int gather(struct pm_session *s, const struct pm_collection *c, const dou
     }
     if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE)
         rc = pm_sl_db_error(err, s->db, "gather");
-    int done = rc == 0 && m <= PM_COUNT_BOX;
+    int done = rc == 0 && m <= few;
     *hits = NULL;
     *n_hits = 0;
     if (done) {
@@ -1019,7 +993,7 @@ static int gather(struct pm_session *s, const struct pm_collection *c, const dou
          * is enough to say so). */
         if (inside > PM_COUNT_BOX)
             *matched = -1;
-        else if (window_count(s, c, box, matched, err))
+        else if (box_count(s, c, box, matched, err))
             rc = -1;
     }
     if (rc) {
@@ -1031,13 +1005,13 @@ static int gather(struct pm_session *s, const struct pm_collection *c, const dou
     return done;
 }
 
-/* A plain box query by windows (see above): 1 with the cursor, 0 when the query does not
+/* A plain box query in id order (see above): 1 with the cursor, 0 when the query does not
  * qualify (the caller takes the general way), -1 with err. */
-static int window_open(struct pm_session *s, const struct pm_collection *c,
-                       const struct pm_items_params *p, struct pm_cursor **out,
-                       long long *matched_out, struct pm_error *err)
+static int box_open(struct pm_session *s, const struct pm_collection *c,
+                    const struct pm_items_params *p, struct pm_cursor **out, long long *matched_out,
+                    struct pm_error *err)
 {
-    if (!windowable(p))
+    if (!walkable(p))
         return 0;
     if (box_holds_extent(c, p->bbox)) {
         /* Every feature with a geometry: the first by id, and as many as the catalog says. */
@@ -1065,26 +1039,14 @@ static int window_open(struct pm_session *s, const struct pm_collection *c,
         if (found)
             lo = r + 1;
     }
-    /* A box of few entries is gathered in one pass, which gives numberMatched too. For any
-     * other, numberMatched first (up to PM_COUNT_BOX): it is needed anyway, and it says how
-     * wide the first window should be — as wide as holds the page if the box's features were
-     * spread evenly over the rowids, and half that. */
-    long long matched = -1, need = p->limit + 1, width = max_rowid - lo + 1;
+    /* A box of few entries is gathered in one pass, which gives numberMatched too; any
+     * other is counted (up to PM_COUNT_BOX), and its page found by a walk in rowid order. */
+    long long matched = -1, need = p->limit + 1, *hits = NULL;
     int countable = p->bbox[0] <= p->bbox[2], gathered = 0;
-    long long *hits = NULL;
     size_t n = 0;
     if (countable && (gathered = gather(s, c, p->bbox, lo, need, &hits, &n, &matched, err)) < 0)
         return -1;
-    if (gathered || matched == 0) {
-        width = 0; /* the page is found, or nothing is in the box */
-    } else if (countable) {
-        long long in_box = matched > 0 ? matched : PM_COUNT_BOX + 1;
-        if (in_box > need)
-            width = (long long)((double)(max_rowid - lo + 1) * (double)need / (double)in_box / 2);
-        if (width < 1)
-            width = 1;
-    }
-    if (width && window_search(s, c, p->bbox, lo, max_rowid, need, width, &hits, &n, err))
+    if (!gathered && matched != 0 && rowid_walk(s, c, p->bbox, lo, need, &hits, &n, err))
         return -1;
     /* The page in one statement: its rowids as a JSON array, in order. */
     struct pm_strbuf fetch, list;
@@ -1184,9 +1146,9 @@ int pm_sl_items_open(struct pm_session *s, const struct pm_collection *c,
     *matched = has_conditions(p) ? PM_MATCHED_LATER : c->n_features;
     pm_strbuf_append(&count_where, where.data, where.len);
     pm_sl_binds_append(&count_binds, &b);
-    int windowed = window_open(s, c, p, out, matched, err);
-    if (windowed) {
-        rc = windowed < 0 ? -1 : 0;
+    int walked = box_open(s, c, p, out, matched, err);
+    if (walked) {
+        rc = walked < 0 ? -1 : 0;
         goto done;
     }
     select_columns(&sql, c);

@@ -403,6 +403,23 @@ static void in_polygon_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         ctx, polygon_contains(pc, sqlite3_value_double(argv[0]), sqlite3_value_double(argv[1])));
 }
 
+/* pm_rowid_order(w, s, e, n, lo), for `pkid MATCH` on an index whose third dimension is the
+ * rowid (idx_<table>_rid): the entries that meet the box w, s, e, n (w > e: across the
+ * antimeridian) with rowid >= lo. Each node and entry is scored by its least rowid; SQLite's
+ * R*Tree keeps a queue by score and takes the lowest first, and no entry scores below the
+ * node it is in, so the entries come out in rowid order. */
+static int rowid_order_query(sqlite3_rtree_query_info *q)
+{
+    if (q->nParam != 5 || q->nCoord != 6)
+        return SQLITE_ERROR;
+    const sqlite3_rtree_dbl *p = q->aParam, *a = q->aCoord; /* x, x, y, y, rowid, rowid */
+    int meets_x = p[0] <= p[2] ? a[1] >= p[0] && a[0] <= p[2] : a[1] >= p[0] || a[0] <= p[2];
+    int meets = meets_x && a[3] >= p[1] && a[2] <= p[3] && a[5] >= p[4];
+    q->eWithin = meets ? PARTLY_WITHIN : NOT_WITHIN;
+    q->rScore = a[4];
+    return SQLITE_OK;
+}
+
 int pm_sl_register_functions(sqlite3 *db)
 {
     const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
@@ -417,5 +434,6 @@ int pm_sl_register_functions(sqlite3 *db)
     rc |= sqlite3_create_function_v2(db, "pm_in_polygon", 3, flags,
                                      pm_calloc(1, sizeof(struct polygon_cache)), in_polygon_fn,
                                      NULL, NULL, polygon_cache_free);
+    rc |= sqlite3_rtree_query_callback(db, "pm_rowid_order", rowid_order_query, NULL, NULL);
     return rc == SQLITE_OK ? 0 : -1;
 }
