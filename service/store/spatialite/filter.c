@@ -34,6 +34,7 @@ struct compiler {
     sqlite3 *db;
     const struct pm_collection *c;
     struct pm_error *err;
+    int indexed; /* spatial conditions also as searches of the R*Tree */
 };
 
 static void frag_init(struct frag *f)
@@ -533,7 +534,7 @@ static int spatial(struct compiler *cc, const struct pm_cql_node *n, struct frag
     if (lit && lit->kind == PM_CQL_BBOX && n->op == PM_CQL_S_INTERSECTS) {
         /* Meeting a box is what bbox= tests: a point by its lon and lat, a line segment by
          * segment (edges included, as for ST_Intersects), no geometry to build, no GEOS. */
-        pm_sl_box_condition(&out->sql, &out->binds, cc->c, lit->bbox);
+        pm_sl_box_condition(&out->sql, &out->binds, cc->c, lit->bbox, cc->indexed);
         rc = 0;
         goto done;
     }
@@ -542,7 +543,7 @@ static int spatial(struct compiler *cc, const struct pm_cql_node *n, struct frag
         double box[4];
         if (literal_extent(cc, lit, lit_frag, box))
             goto done;
-        if (n->op != PM_CQL_S_DISJOINT) {
+        if (n->op != PM_CQL_S_DISJOINT && cc->indexed) {
             /* Every relation but disjoint implies that the extents meet. */
             pm_strbuf_appendf(&out->sql,
                               "_rowid IN (SELECT pkid FROM idx_%s_geom WHERE xmax >= ? AND "
@@ -747,10 +748,10 @@ static int predicate(struct compiler *cc, const struct pm_cql_node *n, struct fr
 }
 
 int pm_sl_compile_filter(sqlite3 *db, const struct pm_collection *c,
-                         const struct pm_cql_node *filter, struct pm_strbuf *sql,
+                         const struct pm_cql_node *filter, int indexed, struct pm_strbuf *sql,
                          struct pm_sl_binds *binds, struct pm_error *err)
 {
-    struct compiler cc = {.db = db, .c = c, .err = err};
+    struct compiler cc = {.db = db, .c = c, .err = err, .indexed = indexed};
     struct frag f;
     frag_init(&f);
     int rc = predicate(&cc, filter, &f, 0);
@@ -760,4 +761,37 @@ int pm_sl_compile_filter(sqlite3 *db, const struct pm_collection *c,
     }
     frag_fini(&f);
     return rc;
+}
+
+int pm_sl_filter_box(const struct pm_cql_node *n, double box[4])
+{
+    if (n->kind == PM_CQL_AND) {
+        for (size_t i = 0; i < n->n_args; i++)
+            if (pm_sl_filter_box(n->args[i], box))
+                return 1;
+        return 0;
+    }
+    if (n->kind != PM_CQL_SPATIAL || n->op != PM_CQL_S_INTERSECTS || n->n_args != 2)
+        return 0;
+    for (int i = 0; i < 2; i++) {
+        const struct pm_cql_node *a = n->args[i], *lit = n->args[1 - i];
+        if (a->kind == PM_CQL_PROPERTY && !strcmp(a->text, "geometry") &&
+            lit->kind == PM_CQL_BBOX) {
+            memcpy(box, lit->bbox, 4 * sizeof *box);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int pm_sl_filter_has_equality(const struct pm_cql_node *n)
+{
+    if (n->kind == PM_CQL_AND) {
+        for (size_t i = 0; i < n->n_args; i++)
+            if (pm_sl_filter_has_equality(n->args[i]))
+                return 1;
+        return 0;
+    }
+    return (n->kind == PM_CQL_COMPARE && n->op == PM_CQL_OP_EQ) ||
+           (n->kind == PM_CQL_IN && !n->negated);
 }

@@ -95,19 +95,29 @@ int pm_sl_binds_apply(sqlite3_stmt *stmt, const struct pm_sl_binds *b, int first
 #define PM_SL_COLUMN_MAX 64
 int pm_sl_next_column(const char **v, char col[PM_SL_COLUMN_MAX]);
 
-/* `(features of c meeting box)`: the R*Tree, then the exact test (a point by its lon and
- * lat, a line segment by segment); west > east crosses the antimeridian. For bbox= and for
- * S_INTERSECTS of points with a BBOX literal. Binds its values. */
+/* `(features of c meeting box)`: the R*Tree (if indexed), then the exact test (a point by
+ * its lon and lat, a line segment by segment); west > east crosses the antimeridian. For
+ * bbox= and for S_INTERSECTS with a BBOX literal. Binds its values. Without the R*Tree it
+ * is a test of one row, for a query that finds its candidates in the index itself. */
 void pm_sl_box_condition(struct pm_strbuf *sql, struct pm_sl_binds *b,
-                         const struct pm_collection *c, const double box[4]);
+                         const struct pm_collection *c, const double box[4], int indexed);
 
 /* Compile a CQL2 filter over collection c into a boolean SQL expression appended to sql,
  * its values to binds. db is used to check geometry literals and take their extent (for the
- * spatial index). Returns 0, or -1 with err: 400 for an unknown property, a type mismatch or
- * an invalid geometry, naming the position in the filter. */
+ * spatial index, searched only if indexed: see pm_sl_box_condition). Returns 0, or -1 with
+ * err: 400 for an unknown property, a type mismatch or an invalid geometry, naming the
+ * position in the filter. */
 int pm_sl_compile_filter(sqlite3 *db, const struct pm_collection *c,
-                         const struct pm_cql_node *filter, struct pm_strbuf *sql,
+                         const struct pm_cql_node *filter, int indexed, struct pm_strbuf *sql,
                          struct pm_sl_binds *binds, struct pm_error *err);
+
+/* A box every match of the filter lies in: that of an S_INTERSECTS(geometry, BBOX(...))
+ * the filter is, or is one operand of at its top (through ANDs). 1 with box, else 0. */
+int pm_sl_filter_box(const struct pm_cql_node *filter, double box[4]);
+
+/* Does the filter hold, at its top (through ANDs), an equality or IN, which an index of the
+ * property might answer faster than any walk over a box? */
+int pm_sl_filter_has_equality(const struct pm_cql_node *filter);
 
 /* Reads the lon, lat pairs of a GeoJSON Point or LineString as the store keeps it (the
  * _geojson of a view), any number of them: pm_sl_coords_start, then pm_sl_coords_next until

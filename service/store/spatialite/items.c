@@ -183,15 +183,17 @@ static int box_holds_extent(const struct pm_collection *c, const double box[4])
 }
 
 void pm_sl_box_condition(struct pm_strbuf *sql, struct pm_sl_binds *b,
-                         const struct pm_collection *c, const double box[4])
+                         const struct pm_collection *c, const double box[4], int indexed)
 {
     if (box_holds_extent(c, box)) {
         pm_strbuf_append_str(sql, "(_geom IS NOT NULL)"); /* no index needed */
         return;
     }
     pm_strbuf_append_str(sql, "(");
-    rtree_search(sql, b, c, box);
-    pm_strbuf_append_str(sql, " AND ");
+    if (indexed) {
+        rtree_search(sql, b, c, box);
+        pm_strbuf_append_str(sql, " AND ");
+    }
     exact_boxes(sql, b, c, box);
     pm_strbuf_append_str(sql, ")");
 }
@@ -249,14 +251,16 @@ static void search_condition(struct pm_strbuf *sql, struct pm_sl_binds *b,
     pm_strbuf_append_str(sql, ")");
 }
 
+/* ` WHERE 1 AND ...` of the query's conditions; with indexed 0, as a test of one row (no
+ * search of the spatial index: see pm_sl_box_condition). */
 static int compile_where(struct pm_session *s, struct pm_strbuf *sql, struct pm_sl_binds *b,
                          const struct pm_collection *c, const struct pm_items_params *p,
-                         struct pm_error *err)
+                         int indexed, struct pm_error *err)
 {
     pm_strbuf_append_str(sql, " WHERE 1");
     if (p->has_bbox) {
         pm_strbuf_append_str(sql, " AND ");
-        pm_sl_box_condition(sql, b, c, p->bbox);
+        pm_sl_box_condition(sql, b, c, p->bbox, indexed);
     }
     if (p->has_datetime) {
         /* The feature's days [_first, _last] meet the requested days. */
@@ -294,7 +298,7 @@ static int compile_where(struct pm_session *s, struct pm_strbuf *sql, struct pm_
     }
     if (p->filter) {
         pm_strbuf_append_str(sql, " AND ");
-        if (pm_sl_compile_filter(s->db, c, p->filter, sql, b, err))
+        if (pm_sl_compile_filter(s->db, c, p->filter, indexed, sql, b, err))
             return -1;
     }
     if (p->q) {
@@ -343,12 +347,19 @@ static void order_by(struct pm_strbuf *sql, struct pm_sl_binds *b, const struct 
     pm_strbuf_append_str(sql, "id");
 }
 
-static void select_columns(struct pm_strbuf *sql, const struct pm_collection *c)
+/* `SELECT id, _geojson, <properties> FROM <from>` (from NULL: the collection's view). */
+static void select_columns_from(struct pm_strbuf *sql, const struct pm_collection *c,
+                                const char *from)
 {
     pm_strbuf_append_str(sql, "SELECT id, _geojson");
     for (size_t i = 0; i < c->n_props; i++)
         pm_strbuf_appendf(sql, ", %s", c->props[i].name);
-    pm_strbuf_appendf(sql, " FROM %s", c->view);
+    pm_strbuf_appendf(sql, " FROM %s", from ? from : c->view);
+}
+
+static void select_columns(struct pm_strbuf *sql, const struct pm_collection *c)
+{
+    select_columns_from(sql, c, NULL);
 }
 
 /* --- cursors ------------------------------------------------------------------------------ */
@@ -376,6 +387,8 @@ struct pm_cursor {
     const struct pm_collection *collection;
     struct pm_strbuf count_where;
     struct pm_sl_binds count_binds;
+    char *count_from;     /* what count_where is of (NULL: the collection's view) */
+    long long count_most; /* counted up to this; past it numberMatched is left out */
     long long page_start;
 };
 
@@ -391,19 +404,20 @@ static struct pm_cursor *cursor_new(struct pm_session *s, sqlite3_stmt *stmt,
     pm_strbuf_init(&cur->geometry);
     cur->collection = c;
     pm_strbuf_init(&cur->count_where);
+    cur->count_most = PM_COUNT_MAX;
     cur->page_start = -1;
     return cur;
 }
 
-static int count_matches(struct pm_session *s, const struct pm_collection *c,
-                         const struct pm_strbuf *where, const struct pm_sl_binds *b,
-                         const char *extra, long long *out, struct pm_error *err)
+static int count_matches(struct pm_session *s, const char *from, const struct pm_strbuf *where,
+                         const struct pm_sl_binds *b, long long most, long long *out,
+                         struct pm_error *err)
 {
     struct pm_strbuf sql;
     pm_strbuf_init(&sql);
     /* Counted up to one past the cap: a larger count costs more than any page. */
-    pm_strbuf_appendf(&sql, "SELECT count(*) FROM (SELECT 1 FROM %s%s%s LIMIT %d)", c->view,
-                      where->data, extra, PM_COUNT_MAX + 1);
+    pm_strbuf_appendf(&sql, "SELECT count(*) FROM (SELECT 1 FROM %s%s LIMIT %lld)", from,
+                      where->data, most + 1);
     sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql.data, err);
     pm_strbuf_fini(&sql);
     if (!stmt)
@@ -651,15 +665,79 @@ static int near_open(struct pm_session *s, const struct pm_collection *c,
 #define WINDOW_MAX_ROWID 16777216LL
 #define PM_COUNT_BOX 2000
 
-/* Can a plain box query go by the rowid walk? Only a box, from the start or after a feature. Points
- * and lines alike: an entry whose extent lies inside the box is a match without reading its
- * row (a line lies within its extent), every other candidate is tested on its row. For
- * points those are only the few within float rounding of the box's edge; a line's extent
- * may meet a box its line misses, so for lines more candidates are read than match. */
-static int walkable(const struct pm_items_params *p)
+/* Can a query go by the rowid walk? One with a box (bbox=, or S_INTERSECTS with a BBOX at
+ * the top of a CQL2 filter), from the start or after a feature, into *box. Points and lines
+ * alike. With a plain box, an entry whose extent lies inside the box is a match without
+ * reading its row (a line lies within its extent), every other candidate is tested on its
+ * row: for points only the few within float rounding of the box's edge; a line's extent may
+ * meet a box its line misses, so for lines more candidates are read than match. With other
+ * conditions too, every candidate is tested on its row (conditioned_walk_open). */
+static int walkable(const struct pm_items_params *p, double box[4])
 {
-    return p->has_bbox && !p->has_datetime && !p->n_filters && !p->filter && !p->q && !p->n_sort &&
-           !p->before && p->offset == 0 && !p->has_near;
+    /* Equality filters are left to the general way, whose plan may use an index of theirs:
+     * a walk over a large box for a few matches would test every row in it. */
+    if (p->q || p->n_sort || p->before || p->offset || p->has_near || p->n_filters ||
+        (p->filter && pm_sl_filter_has_equality(p->filter)))
+        return 0;
+    if (p->has_bbox)
+        memcpy(box, p->bbox, sizeof p->bbox);
+    return p->has_bbox || (p->filter && pm_sl_filter_box(p->filter, box));
+}
+
+/* A box query with other conditions too (datetime, filters, CQL2): the walk in rowid order
+ * joined to the rows, each tested on every condition, in one statement that stops at the end
+ * of the page. It relies on the join keeping the walk's order, which CROSS JOIN (no
+ * reordering: the index is the outer loop) and the rowid lookup of each row give.
+ * numberMatched is counted the same way (from the start of the box), after the page and only
+ * up to PM_COUNT_BOX: a count further than that would cost more than the page. */
+static int conditioned_walk_open(struct pm_session *s, const struct pm_collection *c,
+                                 const struct pm_items_params *p, const double box[4], long long lo,
+                                 struct pm_cursor **out, long long *matched_out,
+                                 struct pm_strbuf *count_where, struct pm_sl_binds *count_binds,
+                                 struct pm_error *err)
+{
+    struct pm_strbuf where, sql;
+    struct pm_sl_binds b = {0};
+    pm_strbuf_init(&where);
+    pm_strbuf_init(&sql);
+    char *from = pm_asprintf("idx_%s_rid AS r CROSS JOIN %s AS v", c->base_table, c->view);
+    int rc = compile_where(s, &where, &b, c, p, 0, err);
+    if (rc == 0) {
+        pm_strbuf_append_str(&where, " AND v._rowid = r.rmin AND r.pkid MATCH "
+                                     "pm_rowid_order(?, ?, ?, ?, ?)");
+        for (int i = 0; i < 4; i++)
+            pm_sl_bind_double(&b, box[i]);
+        /* The count from the start of the box; the page from lo. */
+        pm_strbuf_reset(count_where);
+        pm_strbuf_append(count_where, where.data, where.len);
+        pm_sl_binds_fini(count_binds);
+        pm_sl_binds_append(count_binds, &b);
+        pm_sl_bind_int(count_binds, 0);
+        pm_sl_bind_int(&b, lo);
+        select_columns_from(&sql, c, from);
+        pm_strbuf_append(&sql, where.data, where.len);
+        pm_strbuf_append_str(&sql, " LIMIT ?");
+        pm_sl_bind_int(&b, p->limit + 1);
+        sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql.data, err);
+        if (!stmt || pm_sl_binds_apply(stmt, &b, 1)) {
+            if (stmt)
+                pm_sl_db_error(err, s->db, "bind");
+            stmt_done(stmt);
+            rc = -1;
+        } else {
+            *out = cursor_new(s, stmt, c);
+            (*out)->page_start = p->after ? -1 : 0;
+            (*out)->count_from = from;
+            (*out)->count_most = PM_COUNT_BOX;
+            from = NULL;
+            *matched_out = PM_MATCHED_LATER;
+        }
+    }
+    free(from);
+    pm_strbuf_fini(&where);
+    pm_strbuf_fini(&sql);
+    pm_sl_binds_fini(&b);
+    return rc ? -1 : 1;
 }
 
 /* The exact test of one candidate of the index (which holds 32-bit floats, rounded
@@ -1009,11 +1087,14 @@ static int gather(struct pm_session *s, const struct pm_collection *c, const dou
  * qualify (the caller takes the general way), -1 with err. */
 static int box_open(struct pm_session *s, const struct pm_collection *c,
                     const struct pm_items_params *p, struct pm_cursor **out, long long *matched_out,
+                    struct pm_strbuf *count_where, struct pm_sl_binds *count_binds,
                     struct pm_error *err)
 {
-    if (!walkable(p))
+    double box[4];
+    if (!walkable(p, box))
         return 0;
-    if (box_holds_extent(c, p->bbox)) {
+    int conditioned = p->has_datetime || p->n_filters || p->filter;
+    if (!conditioned && box_holds_extent(c, p->bbox)) {
         /* Every feature with a geometry: the first by id, and as many as the catalog says. */
         *matched_out = c->n_placed;
         return 0;
@@ -1039,6 +1120,9 @@ static int box_open(struct pm_session *s, const struct pm_collection *c,
         if (found)
             lo = r + 1;
     }
+    if (conditioned)
+        return conditioned_walk_open(s, c, p, box, lo, out, matched_out, count_where, count_binds,
+                                     err);
     /* A box of few entries is gathered in one pass, which gives numberMatched too; any
      * other is counted (up to PM_COUNT_BOX), and its page found by a walk in rowid order. */
     long long matched = -1, need = p->limit + 1, *hits = NULL;
@@ -1135,7 +1219,7 @@ int pm_sl_items_open(struct pm_session *s, const struct pm_collection *c,
                      "sortby: not with near=, whose results are ordered by distance");
         goto done;
     }
-    if (compile_where(s, &where, &b, c, p, err))
+    if (compile_where(s, &where, &b, c, p, 1, err))
         goto done;
     if (p->has_near) {
         rc = near_open(s, c, p, &where, &b, out, matched, &count_where, &count_binds, err);
@@ -1146,7 +1230,7 @@ int pm_sl_items_open(struct pm_session *s, const struct pm_collection *c,
     *matched = has_conditions(p) ? PM_MATCHED_LATER : c->n_features;
     pm_strbuf_append(&count_where, where.data, where.len);
     pm_sl_binds_append(&count_binds, &b);
-    int walked = box_open(s, c, p, out, matched, err);
+    int walked = box_open(s, c, p, out, matched, &count_where, &count_binds, err);
     if (walked) {
         rc = walked < 0 ? -1 : 0;
         goto done;
@@ -1212,10 +1296,10 @@ int pm_sl_cursor_matched(struct pm_cursor *cur, long returned, int more, long lo
         *matched = cur->page_start + returned;
         return 0;
     }
-    if (count_matches(cur->session, cur->collection, &cur->count_where, &cur->count_binds, "",
-                      matched, err))
+    if (count_matches(cur->session, cur->count_from ? cur->count_from : cur->collection->view,
+                      &cur->count_where, &cur->count_binds, cur->count_most, matched, err))
         return -1;
-    if (*matched > PM_COUNT_MAX)
+    if (*matched > cur->count_most)
         *matched = -1;
     return 0;
 }
@@ -1230,7 +1314,7 @@ int pm_sl_summarize(struct pm_session *s, const struct pm_collection *c,
     memset(out, 0, sizeof *out);
     pm_strbuf_init(&where);
     pm_strbuf_init(&sql);
-    if (compile_where(s, &where, &b, c, p, err))
+    if (compile_where(s, &where, &b, c, p, 1, err))
         goto done;
     /* One query: the groups, and (GROUP BY with ROLLUP being absent from SQLite) the totals
      * as a UNION ALL row that sorts first. */
@@ -1392,6 +1476,7 @@ void pm_sl_cursor_close(struct pm_cursor *cur)
     free(cur->xy);
     pm_strbuf_fini(&cur->count_where);
     pm_sl_binds_fini(&cur->count_binds);
+    free(cur->count_from);
     free(cur->values);
     free(cur);
 }
@@ -1428,7 +1513,7 @@ int pm_spatialite_explain(struct pm_store *st, const struct pm_collection *c,
         return -1;
     pm_strbuf_init(&where);
     pm_strbuf_init(&sql);
-    if (compile_where(s, &where, &b, c, p, err))
+    if (compile_where(s, &where, &b, c, p, 1, err))
         goto done;
     if (p->has_near) {
         double box[4];
