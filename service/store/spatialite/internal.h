@@ -128,6 +128,12 @@ struct pm_sl_coords {
 /* Does the segment a-b meet the box w s e n (edges included)? Liang–Barsky clipping. */
 int pm_sl_segment_meets_box(double ax, double ay, double bx, double by, double w, double s,
                             double e, double n);
+/* What an entry of an index (box e: xmin, xmax, ymin, ymax; id: its pkid) says of its
+ * feature and a box (w, s, e, n; w > e across the antimeridian), without reading its row:
+ * PM_SL_INSIDE (it meets the box), PM_SL_OUTSIDE (it does not) or PM_SL_EDGE (too close to
+ * tell: test the row). line: the entries are two-point segments (sqlfuncs.c). */
+enum { PM_SL_INSIDE, PM_SL_OUTSIDE, PM_SL_EDGE };
+int pm_sl_entry_verdict(int line, sqlite3_int64 id, const double e[4], const double box[4]);
 void pm_sl_coords_start(struct pm_sl_coords *it, const char *geojson);
 int pm_sl_coords_next(struct pm_sl_coords *it, double xy[2]);
 

@@ -671,7 +671,7 @@ static int near_open(struct pm_session *s, const struct pm_collection *c,
  * reading its row (a line lies within its extent), every other candidate is tested on its
  * row: for points only the few within float rounding of the box's edge; a line's extent may
  * meet a box its line misses, so for lines more candidates are read than match. With other
- * conditions too, every candidate is tested on its row (conditioned_walk_open). */
+ * conditions too, every candidate is tested on its row (walk_open). */
 static int walkable(const struct pm_items_params *p, double box[4])
 {
     /* Equality filters are left to the general way, whose plan may use an index of theirs:
@@ -684,17 +684,17 @@ static int walkable(const struct pm_items_params *p, double box[4])
     return p->has_bbox || (p->filter && pm_sl_filter_box(p->filter, box));
 }
 
-/* A box query with other conditions too (datetime, filters, CQL2): the walk in rowid order
- * joined to the rows, each tested on every condition, in one statement that stops at the end
- * of the page. It relies on the join keeping the walk's order, which CROSS JOIN (no
- * reordering: the index is the outer loop) and the rowid lookup of each row give.
+/* A box query by the walk (see above), joined to the rows, each tested on every condition
+ * (the box's exact test, and the others), in one statement that stops at the end of the
+ * page. It relies on the join keeping the walk's order, which CROSS JOIN (no reordering: the
+ * index is the outer loop) and the rowid lookup of each row give. The walk itself passes
+ * over a line whose segment clearly misses the box (pm_sl_entry_verdict) without its row.
  * numberMatched is counted the same way (from the start of the box), after the page and only
  * up to PM_COUNT_BOX: a count further than that would cost more than the page. */
-static int conditioned_walk_open(struct pm_session *s, const struct pm_collection *c,
-                                 const struct pm_items_params *p, const double box[4], long long lo,
-                                 struct pm_cursor **out, long long *matched_out,
-                                 struct pm_strbuf *count_where, struct pm_sl_binds *count_binds,
-                                 struct pm_error *err)
+static int walk_open(struct pm_session *s, const struct pm_collection *c,
+                     const struct pm_items_params *p, const double box[4], long long lo,
+                     struct pm_cursor **out, long long *matched_out, struct pm_strbuf *count_where,
+                     struct pm_sl_binds *count_binds, struct pm_error *err)
 {
     struct pm_strbuf where, sql;
     struct pm_sl_binds b = {0};
@@ -703,8 +703,9 @@ static int conditioned_walk_open(struct pm_session *s, const struct pm_collectio
     char *from = pm_asprintf("idx_%s_rid AS r CROSS JOIN %s AS v", c->base_table, c->view);
     int rc = compile_where(s, &where, &b, c, p, 0, err);
     if (rc == 0) {
+        /* The box, the rowid to start from, and whether the entries are segments. */
         pm_strbuf_append_str(&where, " AND v._rowid = r.rmin AND r.pkid MATCH "
-                                     "pm_rowid_order(?, ?, ?, ?, ?)");
+                                     "pm_rowid_order(?, ?, ?, ?, ?, ?)");
         for (int i = 0; i < 4; i++)
             pm_sl_bind_double(&b, box[i]);
         /* The count from the start of the box; the page from lo. */
@@ -714,6 +715,9 @@ static int conditioned_walk_open(struct pm_session *s, const struct pm_collectio
         pm_sl_binds_append(count_binds, &b);
         pm_sl_bind_int(count_binds, 0);
         pm_sl_bind_int(&b, lo);
+        int lines = strcmp(c->geometry_type, "Point") != 0;
+        pm_sl_bind_int(count_binds, lines);
+        pm_sl_bind_int(&b, lines);
         select_columns_from(&sql, c, from);
         pm_strbuf_append(&sql, where.data, where.len);
         pm_strbuf_append_str(&sql, " LIMIT ?");
@@ -783,46 +787,6 @@ static int count_end(struct pm_session *s, int rc, int step, sqlite3_stmt *stmt,
         rc = pm_sl_db_error(err, s->db, "count");
     probe_end(stmt, check, b, check_b);
     return rc;
-}
-
-/* What an entry of an index says of its feature and a box, without reading its row: INSIDE
- * (it meets the box), OUTSIDE (it does not) or EDGE (too close to tell: test the row). The
- * index holds 32-bit floats rounded outwards, off the geometry by up to 1.1e-5 degrees
- * (and the row's GeoJSON by 5e-7 more): EPS is more than both.
- * - A point's entry is its box of no size: INSIDE if that lies inside the box.
- * - A line's entry (in idx_<table>_rid of every table of lines, which sql/load.sql makes
- *   of two-point segments only: idx_partnerships_rid) is its extent and, in the low bit of
- *   its id, whether it rises from west to east: the segment corner to corner. Every point of
- *   the true segment lies within EPS of the same point of that one in each coordinate, so
- *   if that one meets the box shrunk by EPS the true one meets the box (INSIDE), and if it
- *   misses the box grown by EPS the true one misses it (OUTSIDE). */
-enum { INSIDE, OUTSIDE, EDGE };
-#define EPS 3e-5
-
-static int half_verdict(int line, sqlite3_int64 id, const double e[4], double w, double s,
-                        double east, double n)
-{
-    if (!line)
-        return e[0] >= w && e[1] <= east && e[2] >= s && e[3] <= n ? INSIDE : EDGE;
-    double ay = id & 1 ? e[2] : e[3], by = id & 1 ? e[3] : e[2]; /* at x = e[0], e[1] */
-    if (w + EPS <= east - EPS && s + EPS <= n - EPS &&
-        pm_sl_segment_meets_box(e[0], ay, e[1], by, w + EPS, s + EPS, east - EPS, n - EPS))
-        return INSIDE;
-    if (!pm_sl_segment_meets_box(e[0], ay, e[1], by, w - EPS, s - EPS, east + EPS, n + EPS))
-        return OUTSIDE;
-    return EDGE;
-}
-
-static int entry_verdict(int line, sqlite3_int64 id, const double e[4], const double box[4])
-{
-    if (box[0] <= box[2])
-        return half_verdict(line, id, e, box[0], box[1], box[2], box[3]);
-    /* Across the antimeridian: the two halves. */
-    int a = half_verdict(line, id, e, box[0], box[1], 180, box[3]);
-    int b = half_verdict(line, id, e, -180, box[1], box[2], box[3]);
-    if (a == INSIDE || b == INSIDE)
-        return INSIDE;
-    return a == OUTSIDE && b == OUTSIDE ? OUTSIDE : EDGE;
 }
 
 /* numberMatched of a box (not across the antimeridian) from the spatial index, up to
@@ -906,10 +870,11 @@ static int box_count_lines(struct pm_session *s, const struct pm_collection *c, 
     while (rc == 0 && n <= PM_COUNT_BOX && (step = pm_sl_step(s, stmt)) == SQLITE_ROW) {
         double e[4] = {sqlite3_column_double(stmt, 1), sqlite3_column_double(stmt, 2),
                        sqlite3_column_double(stmt, 3), sqlite3_column_double(stmt, 4)};
-        int verdict = entry_verdict(1 /* a line */, sqlite3_column_int64(stmt, 0), e, box), m = 0;
-        if (verdict == INSIDE)
+        int verdict = pm_sl_entry_verdict(1 /* a line */, sqlite3_column_int64(stmt, 0), e, box),
+            m = 0;
+        if (verdict == PM_SL_INSIDE)
             m = 1;
-        else if (verdict == EDGE)
+        else if (verdict == PM_SL_EDGE)
             m = check_row(s, check, &check_b, (long long)sqlite3_column_double(stmt, 5), err);
         if (m < 0)
             rc = -1;
@@ -918,18 +883,6 @@ static int box_count_lines(struct pm_session *s, const struct pm_collection *c, 
     rc = count_end(s, rc, step, stmt, check, &b, &check_b, err);
     *out = n > PM_COUNT_BOX ? -1 : n;
     return rc;
-}
-
-/* An entry of the index that meets a box. */
-struct candidate {
-    long long rowid;
-    int inside; /* its extent lies inside the box: no need to test its row */
-};
-
-static int candidate_order(const void *a, const void *b)
-{
-    long long x = ((const struct candidate *)a)->rowid, y = ((const struct candidate *)b)->rowid;
-    return (x > y) - (x < y);
 }
 
 /* One scalar of a one-row query with one text or no parameter; *out untouched when NULL. */
@@ -949,138 +902,6 @@ static int query_int(struct pm_session *s, const char *sql, const char *text, lo
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return pm_sl_db_error(err, s->db, "query");
     return 0;
-}
-
-/* The rowids of the first `need` features in the box by id, from rowid `lo` on, into *hits
- * (ascending). The index is walked in rowid order (pm_rowid_order, sqlfuncs.c), so its
- * entries come in id order and the walk stops at the end of the page. 0, or -1 with err. */
-static int rowid_walk(struct pm_session *s, const struct pm_collection *c, const double box[4],
-                      long long lo, long long need, long long **hits, size_t *n_hits,
-                      struct pm_error *err)
-{
-    struct pm_strbuf sql, check_sql;
-    struct pm_sl_binds b = {0}, check_b = {0};
-    pm_strbuf_init(&sql);
-    pm_strbuf_init(&check_sql);
-    pm_strbuf_appendf(&sql,
-                      "SELECT pkid, xmin, xmax, ymin, ymax, rmin FROM idx_%s_rid "
-                      "WHERE pkid MATCH pm_rowid_order(?, ?, ?, ?, ?)",
-                      c->base_table);
-    for (int i = 0; i < 4; i++)
-        pm_sl_bind_double(&b, box[i]);
-    pm_sl_bind_int(&b, lo);
-    check_sql_for(c, box, &check_sql, &check_b);
-    sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql.data, err);
-    sqlite3_stmt *check = stmt ? pm_sl_session_stmt(s, check_sql.data, err) : NULL;
-    pm_strbuf_fini(&sql);
-    pm_strbuf_fini(&check_sql);
-    int rc = check ? 0 : -1, step = SQLITE_DONE, line = strcmp(c->geometry_type, "Point") != 0;
-    *hits = pm_malloc((size_t)need * sizeof **hits);
-    *n_hits = 0;
-    if (rc == 0)
-        pm_sl_binds_apply(stmt, &b, 1);
-    while (rc == 0 && (long long)*n_hits < need && (step = pm_sl_step(s, stmt)) == SQLITE_ROW) {
-        double e[4] = {sqlite3_column_double(stmt, 1), sqlite3_column_double(stmt, 2),
-                       sqlite3_column_double(stmt, 3), sqlite3_column_double(stmt, 4)};
-        int verdict = entry_verdict(line, sqlite3_column_int64(stmt, 0), e, box);
-        if (verdict == OUTSIDE)
-            continue;
-        long long rowid = (long long)sqlite3_column_double(stmt, 5);
-        int match = verdict == INSIDE ? 1 : check_row(s, check, &check_b, rowid, err);
-        if (match < 0)
-            rc = -1;
-        else if (match)
-            (*hits)[(*n_hits)++] = rowid;
-    }
-    if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE)
-        rc = pm_sl_db_error(err, s->db, "walk");
-    probe_end(stmt, check, &b, &check_b);
-    if (rc) {
-        free(*hits);
-        *hits = NULL;
-        *n_hits = 0;
-    }
-    return rc;
-}
-
-/* A box with few entries (not across the antimeridian), in one pass over the index: every
- * entry that meets it is gathered, and the page and numberMatched both come from those.
- * "Few" is at most four pages' worth (256 at least, PM_COUNT_BOX at most), so that a box of
- * many, which goes by the rowid walk, loses little to the attempt.
- * 1 when done (*hits and *n_hits as rowid_walk gives them, *matched as box_count),
- * 0 when more entries meet the box (*matched set, *hits NULL: the caller walks the index),
- * -1 with err. */
-static int gather(struct pm_session *s, const struct pm_collection *c, const double box[4],
-                  long long lo, long long need, long long **hits, size_t *n_hits,
-                  long long *matched, struct pm_error *err)
-{
-    struct pm_strbuf sql, check_sql;
-    struct pm_sl_binds b = {0}, check_b = {0};
-    pm_strbuf_init(&sql);
-    pm_strbuf_init(&check_sql);
-    pm_strbuf_appendf(&sql, "SELECT pkid, xmin, xmax, ymin, ymax, rmin FROM idx_%s_rid WHERE ",
-                      c->base_table);
-    rtree_boxes(&sql, &b, box);
-    check_sql_for(c, box, &check_sql, &check_b);
-    sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql.data, err);
-    sqlite3_stmt *check = stmt ? pm_sl_session_stmt(s, check_sql.data, err) : NULL;
-    pm_strbuf_fini(&sql);
-    pm_strbuf_fini(&check_sql);
-    size_t few = need < 64 ? 256 : 4 * (size_t)need, m = 0, inside = 0;
-    if (few > PM_COUNT_BOX)
-        few = PM_COUNT_BOX;
-    struct candidate *cand = pm_malloc((few + 1) * sizeof *cand);
-    int rc = check ? 0 : -1, step = SQLITE_DONE, line = strcmp(c->geometry_type, "Point") != 0;
-    if (rc == 0)
-        pm_sl_binds_apply(stmt, &b, 1);
-    while (rc == 0 && m <= few && (step = pm_sl_step(s, stmt)) == SQLITE_ROW) {
-        double e[4] = {sqlite3_column_double(stmt, 1), sqlite3_column_double(stmt, 2),
-                       sqlite3_column_double(stmt, 3), sqlite3_column_double(stmt, 4)};
-        int verdict = entry_verdict(line, sqlite3_column_int64(stmt, 0), e, box);
-        if (verdict == OUTSIDE)
-            continue;
-        cand[m].rowid = (long long)sqlite3_column_double(stmt, 5);
-        cand[m].inside = verdict == INSIDE;
-        inside += verdict == INSIDE;
-        m++;
-    }
-    if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE)
-        rc = pm_sl_db_error(err, s->db, "gather");
-    int done = rc == 0 && m <= few;
-    *hits = NULL;
-    *n_hits = 0;
-    if (done) {
-        /* Every match counts; the page is the first `need` of them from rowid lo on. */
-        qsort(cand, m, sizeof *cand, candidate_order);
-        *hits = pm_malloc((size_t)need * sizeof **hits);
-        long long n = 0;
-        for (size_t i = 0; i < m && rc == 0; i++) {
-            int match = cand[i].inside ? 1 : check_row(s, check, &check_b, cand[i].rowid, err);
-            if (match < 0)
-                rc = -1;
-            n += match > 0;
-            if (match > 0 && cand[i].rowid >= lo && (long long)*n_hits < need)
-                (*hits)[(*n_hits)++] = cand[i].rowid;
-        }
-        *matched = n;
-    }
-    probe_end(stmt, check, &b, &check_b);
-    free(cand);
-    if (rc == 0 && !done) {
-        /* Too many for one pass: counted as a box of many is (more than PM_COUNT_BOX inside
-         * is enough to say so). */
-        if (inside > PM_COUNT_BOX)
-            *matched = -1;
-        else if (box_count(s, c, box, matched, err))
-            rc = -1;
-    }
-    if (rc) {
-        free(*hits);
-        *hits = NULL;
-        *n_hits = 0;
-        return -1;
-    }
-    return done;
 }
 
 /* A plain box query in id order (see above): 1 with the cursor, 0 when the query does not
@@ -1120,49 +941,16 @@ static int box_open(struct pm_session *s, const struct pm_collection *c,
         if (found)
             lo = r + 1;
     }
-    if (conditioned)
-        return conditioned_walk_open(s, c, p, box, lo, out, matched_out, count_where, count_binds,
-                                     err);
-    /* A box of few entries is gathered in one pass, which gives numberMatched too; any
-     * other is counted (up to PM_COUNT_BOX), and its page found by a walk in rowid order. */
-    long long matched = -1, need = p->limit + 1, *hits = NULL;
-    int countable = p->bbox[0] <= p->bbox[2], gathered = 0;
-    size_t n = 0;
-    if (countable && (gathered = gather(s, c, p->bbox, lo, need, &hits, &n, &matched, err)) < 0)
+    /* numberMatched of a plain box from the index alone (across the antimeridian, where an
+     * entry may meet both halves, as the walk counts). */
+    long long matched = -1;
+    int countable = !conditioned && p->bbox[0] <= p->bbox[2];
+    if (countable && box_count(s, c, p->bbox, &matched, err))
         return -1;
-    if (!gathered && matched != 0 && rowid_walk(s, c, p->bbox, lo, need, &hits, &n, err))
-        return -1;
-    /* The page in one statement: its rowids as a JSON array, in order. */
-    struct pm_strbuf fetch, list;
-    pm_strbuf_init(&fetch);
-    pm_strbuf_init(&list);
-    select_columns(&fetch, c);
-    pm_strbuf_append_str(&fetch,
-                         " WHERE _rowid IN (SELECT value FROM json_each(?)) ORDER BY _rowid");
-    pm_strbuf_append_char(&list, '[');
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            pm_strbuf_append_char(&list, ',');
-        pm_strbuf_append_int(&list, hits[i]);
-    }
-    pm_strbuf_append_char(&list, ']');
-    free(hits);
-    sqlite3_stmt *stmt = pm_sl_session_stmt(s, fetch.data, err);
-    pm_strbuf_fini(&fetch);
-    if (!stmt || sqlite3_bind_text(stmt, 1, list.data, (int)list.len, SQLITE_TRANSIENT)) {
-        if (stmt)
-            pm_sl_db_error(err, s->db, "bind");
-        pm_strbuf_fini(&list);
-        return -1;
-    }
-    pm_strbuf_fini(&list);
-    *out = cursor_new(s, stmt, c);
-    (*out)->page_start = p->after ? -1 : 0;
-    /* Across the antimeridian (an entry may meet both halves) counted the general way,
-     * after the page. */
-    if (countable)
+    rc = walk_open(s, c, p, box, lo, out, matched_out, count_where, count_binds, err);
+    if (rc > 0 && countable)
         *matched_out = matched;
-    return 1;
+    return rc;
 }
 
 /* The id a page must start at to end just before p->before: limit features back from it

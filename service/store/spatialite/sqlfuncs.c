@@ -403,18 +403,59 @@ static void in_polygon_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         ctx, polygon_contains(pc, sqlite3_value_double(argv[0]), sqlite3_value_double(argv[1])));
 }
 
-/* pm_rowid_order(w, s, e, n, lo), for `pkid MATCH` on an index whose third dimension is the
- * rowid (idx_<table>_rid): the entries that meet the box w, s, e, n (w > e: across the
- * antimeridian) with rowid >= lo. Each node and entry is scored by its least rowid; SQLite's
- * R*Tree keeps a queue by score and takes the lowest first, and no entry scores below the
- * node it is in, so the entries come out in rowid order. */
+/* What an entry of an index says of its feature and a box (internal.h). The
+ * index holds 32-bit floats rounded outwards, off the geometry by up to 1.1e-5 degrees
+ * (and the row's GeoJSON by 5e-7 more): EPS is more than both.
+ * - A point's entry is its box of no size: PM_SL_INSIDE if that lies inside the box.
+ * - A line's entry (in idx_<table>_rid of every table of lines, which sql/load.sql makes
+ *   of two-point segments only: idx_partnerships_rid) is its extent and, in the low bit of
+ *   its id, whether it rises from west to east: the segment corner to corner. Every point of
+ *   the true segment lies within EPS of the same point of that one in each coordinate, so
+ *   if that one meets the box shrunk by EPS the true one meets the box (PM_SL_INSIDE), and if it
+ *   misses the box grown by EPS the true one misses it (PM_SL_OUTSIDE). */
+#define EPS 3e-5
+
+static int half_verdict(int line, sqlite3_int64 id, const double e[4], double w, double s,
+                        double east, double n)
+{
+    if (!line)
+        return e[0] >= w && e[1] <= east && e[2] >= s && e[3] <= n ? PM_SL_INSIDE : PM_SL_EDGE;
+    double ay = id & 1 ? e[2] : e[3], by = id & 1 ? e[3] : e[2]; /* at x = e[0], e[1] */
+    if (w + EPS <= east - EPS && s + EPS <= n - EPS &&
+        pm_sl_segment_meets_box(e[0], ay, e[1], by, w + EPS, s + EPS, east - EPS, n - EPS))
+        return PM_SL_INSIDE;
+    if (!pm_sl_segment_meets_box(e[0], ay, e[1], by, w - EPS, s - EPS, east + EPS, n + EPS))
+        return PM_SL_OUTSIDE;
+    return PM_SL_EDGE;
+}
+
+int pm_sl_entry_verdict(int line, sqlite3_int64 id, const double e[4], const double box[4])
+{
+    if (box[0] <= box[2])
+        return half_verdict(line, id, e, box[0], box[1], box[2], box[3]);
+    /* Across the antimeridian: the two halves. */
+    int a = half_verdict(line, id, e, box[0], box[1], 180, box[3]);
+    int b = half_verdict(line, id, e, -180, box[1], box[2], box[3]);
+    if (a == PM_SL_INSIDE || b == PM_SL_INSIDE)
+        return PM_SL_INSIDE;
+    return a == PM_SL_OUTSIDE && b == PM_SL_OUTSIDE ? PM_SL_OUTSIDE : PM_SL_EDGE;
+}
+
+/* pm_rowid_order(w, s, e, n, lo, lines), for `pkid MATCH` on an index whose third dimension
+ * is the rowid (idx_<table>_rid): the entries that meet the box w, s, e, n (w > e: across
+ * the antimeridian) with rowid >= lo, and for lines (1) not those whose segment clearly
+ * misses the box (pm_sl_entry_verdict). Each node and entry is scored by its least rowid;
+ * SQLite's R*Tree keeps a queue by score and takes the lowest first, and no entry scores
+ * below the node it is in, so the entries come out in rowid order. */
 static int rowid_order_query(sqlite3_rtree_query_info *q)
 {
-    if (q->nParam != 5 || q->nCoord != 6)
+    if (q->nParam != 6 || q->nCoord != 6)
         return SQLITE_ERROR;
     const sqlite3_rtree_dbl *p = q->aParam, *a = q->aCoord; /* x, x, y, y, rowid, rowid */
     int meets_x = p[0] <= p[2] ? a[1] >= p[0] && a[0] <= p[2] : a[1] >= p[0] || a[0] <= p[2];
     int meets = meets_x && a[3] >= p[1] && a[2] <= p[3] && a[5] >= p[4];
+    if (meets && p[5] != 0 && q->iLevel == 0)
+        meets = pm_sl_entry_verdict(1, q->iRowid, a, p) != PM_SL_OUTSIDE;
     q->eWithin = meets ? PARTLY_WITHIN : NOT_WITHIN;
     q->rScore = a[4];
     return SQLITE_OK;
