@@ -789,6 +789,24 @@ static int count_end(struct pm_session *s, int rc, int step, sqlite3_stmt *stmt,
     return rc;
 }
 
+/* One integer of a one-row query with the values b; *found says whether there was one. */
+static int query_binds_int(struct pm_session *s, const char *sql, const struct pm_sl_binds *b,
+                           long long *out, int *found, struct pm_error *err)
+{
+    sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql, err);
+    if (!stmt)
+        return -1;
+    pm_sl_binds_apply(stmt, b, 1);
+    int rc = pm_sl_step(s, stmt);
+    *found = rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL;
+    if (*found)
+        *out = sqlite3_column_int64(stmt, 0);
+    stmt_done(stmt);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return pm_sl_db_error(err, s->db, "query");
+    return 0;
+}
+
 /* numberMatched of a box (not across the antimeridian) from the spatial index, up to
  * PM_COUNT_BOX (*out = -1 past it, or when more than PM_COUNT_BOX entries meet the box's
  * edge: those are tested one by one, and a count of matches among the first of them would
@@ -846,25 +864,45 @@ static int box_count(struct pm_session *s, const struct pm_collection *c, const 
 }
 
 /* The same for lines: each entry whose extent meets the box is judged by its segment
- * (entry_verdict), and only those too close to the box's edge to tell are tested on their
- * row; every candidate is looked at until more than PM_COUNT_BOX match. */
+ * (pm_sl_entry_verdict), and only those too close to the box's edge to tell are tested on
+ * their row; every candidate is looked at until more than PM_COUNT_BOX match. First, though,
+ * the index alone counts the segments that clearly meet the box (the walk's callback keeps
+ * only those), up to one more than PM_COUNT_BOX: if there are that many, that is the
+ * answer. */
 static int box_count_lines(struct pm_session *s, const struct pm_collection *c, const double box[4],
                            long long *out, struct pm_error *err)
 {
     struct pm_strbuf sql, check_sql;
     struct pm_sl_binds b = {0}, check_b = {0};
     pm_strbuf_init(&sql);
+    pm_strbuf_appendf(&sql,
+                      "SELECT count(*) FROM (SELECT 1 FROM idx_%s_rid WHERE pkid MATCH "
+                      "pm_rowid_order(?, ?, ?, ?, 0, 2) LIMIT %d)",
+                      c->base_table, PM_COUNT_BOX + 1);
+    for (int i = 0; i < 4; i++)
+        pm_sl_bind_double(&b, box[i]);
+    long long clearly = 0;
+    int found, rc = query_binds_int(s, sql.data, &b, &clearly, &found, err);
+    pm_strbuf_reset(&sql);
+    if (rc || clearly > PM_COUNT_BOX) {
+        *out = -1;
+        pm_strbuf_fini(&sql);
+        pm_sl_binds_fini(&b);
+        return rc;
+    }
     pm_strbuf_init(&check_sql);
     check_sql_for(c, box, &check_sql, &check_b);
-    pm_strbuf_appendf(&sql, "SELECT pkid, xmin, xmax, ymin, ymax, rmin FROM idx_%s_rid WHERE ",
+    pm_strbuf_appendf(&sql,
+                      "SELECT pkid, xmin, xmax, ymin, ymax, rmin FROM idx_%s_rid WHERE pkid MATCH "
+                      "pm_rowid_order(?, ?, ?, ?, 0, 1)",
                       c->base_table);
-    rtree_boxes(&sql, &b, box);
     sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql.data, err);
     sqlite3_stmt *check = stmt ? pm_sl_session_stmt(s, check_sql.data, err) : NULL;
     pm_strbuf_fini(&sql);
     pm_strbuf_fini(&check_sql);
-    int rc = check ? 0 : -1, step = SQLITE_DONE;
+    int step = SQLITE_DONE;
     long long n = 0;
+    rc = check ? 0 : -1;
     if (rc == 0)
         pm_sl_binds_apply(stmt, &b, 1);
     while (rc == 0 && n <= PM_COUNT_BOX && (step = pm_sl_step(s, stmt)) == SQLITE_ROW) {

@@ -443,10 +443,10 @@ int pm_sl_entry_verdict(int line, sqlite3_int64 id, const double e[4], const dou
 
 /* pm_rowid_order(w, s, e, n, lo, lines), for `pkid MATCH` on an index whose third dimension
  * is the rowid (idx_<table>_rid): the entries that meet the box w, s, e, n (w > e: across
- * the antimeridian) with rowid >= lo, and for lines (1) not those whose segment clearly
- * misses the box (pm_sl_entry_verdict). Each node and entry is scored by its least rowid;
- * SQLite's R*Tree keeps a queue by score and takes the lowest first, and no entry scores
- * below the node it is in, so the entries come out in rowid order. */
+ * the antimeridian) with rowid >= lo; for lines (1) not those whose segment clearly misses
+ * the box, and (2) only those whose segment clearly meets it (pm_sl_entry_verdict). Each node and
+ * entry is scored by its least rowid; SQLite's R*Tree keeps a queue by score and takes the lowest
+ * first, and no entry scores below the node it is in, so the entries come out in rowid order. */
 static int rowid_order_query(sqlite3_rtree_query_info *q)
 {
     if (q->nParam != 6 || q->nCoord != 6)
@@ -454,8 +454,10 @@ static int rowid_order_query(sqlite3_rtree_query_info *q)
     const sqlite3_rtree_dbl *p = q->aParam, *a = q->aCoord; /* x, x, y, y, rowid, rowid */
     int meets_x = p[0] <= p[2] ? a[1] >= p[0] && a[0] <= p[2] : a[1] >= p[0] || a[0] <= p[2];
     int meets = meets_x && a[3] >= p[1] && a[2] <= p[3] && a[5] >= p[4];
-    if (meets && p[5] != 0 && q->iLevel == 0)
-        meets = pm_sl_entry_verdict(1, q->iRowid, a, p) != PM_SL_OUTSIDE;
+    if (meets && p[5] != 0 && q->iLevel == 0) {
+        int verdict = pm_sl_entry_verdict(1, q->iRowid, a, p);
+        meets = p[5] == 2 ? verdict == PM_SL_INSIDE : verdict != PM_SL_OUTSIDE;
+    }
     q->eWithin = meets ? PARTLY_WITHIN : NOT_WITHIN;
     q->rScore = a[4];
     return SQLITE_OK;
