@@ -62,9 +62,9 @@ FROM partnerships p JOIN csv_partnerships c ON c.id = p.id
 JOIN cities cn ON cn.id = p.cn_city JOIN cities jp ON jp.id = p.jp_city
 WHERE cn.geom IS NOT NULL AND jp.geom IS NOT NULL AND p.geom IS NULL;
 
--- Every table is written in id order, so that rowid order is id order: the windowed bbox
--- query (store/spatialite/items.c) finds the first features by id a window of rowids at a
--- time.
+-- Every table is written in id order, so that rowid order is id order: a box query
+-- (store/spatialite/items.c) finds the first features by id by walking the spatial index in
+-- rowid order.
 SELECT t || '.csv', 0, 'id', 'the rows of ' || t || ' are not in id order: ' || a || ' before ' || b
 FROM (SELECT 'cities' AS t, x.id AS a, y.id AS b FROM cities x JOIN cities y ON y.rowid = x.rowid + 1
       WHERE y.id <= x.id

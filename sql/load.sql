@@ -97,16 +97,17 @@ FROM csv_events e LEFT JOIN cities c ON c.id = e.host_city ORDER BY e.id;
 -- packed (pm_rtree_pack, store/spatialite/load.c) from the entries in the Z-order of their
 -- centres (the key pm_morton3 gives, the first column), so that its nodes stay small.
 -- Each table has a second one, idx_<table>_rid, whose third dimension is the rowid
--- (rmin = rmax = rowid, exact as a 32-bit float up to 16,777,216 rows): asked for a box
--- within a window of rowids, it gives the features of a box in id order a window at a time
--- (store/spatialite/items.c), packed in the Z-order of (lon, lat, rowid) of the extent's
+-- (rmin = rmax = rowid, exact as a 32-bit float up to 16,777,216 rows): walked best first
+-- by least rowid (pm_rowid_order), it gives the features of a box in id order
+-- (store/spatialite/items.c); packed in the Z-order of (lon, lat, rowid) of the extent's
 -- centre. Searched by box alone a 3-D tree reads more nodes than a 2-D one, hence the two.
 -- A line is a segment between two places; in idx_partnerships_rid its entry's id is
 -- 2 * rowid + 1 if it rises from west to east, 2 * rowid if it falls, so that its box and
--- that bit give the segment itself, and the windows test it without reading its row. That
+-- that bit give the segment itself, and the walk tests it without reading its row. That
 -- tree is packed in rowid order: a China-Japan link's extent spans the sea, so no spatial
--- order would let a box skip many nodes, while in rowid order a window reads only its own
--- leaves (at 1M, a 0.1-degree box: 330 ms in Z-order, 25 ms so).
+-- order would let a box skip many nodes, while in rowid order the walk reads leaves in the
+-- order it needs them (at 1M, a 0.1-degree box: 330 ms in Z-order, 25 ms so, when measured
+-- with the rowid windows the walk replaced).
 CREATE TEMP TABLE extent (t TEXT PRIMARY KEY, x0 REAL, dx REAL, y0 REAL, dy REAL, nr REAL);
 -- temp.boxes is keyed by (table, rowid), so that each tree reads only its table's boxes.
 -- For a line, up: whether it rises from west to east (pm_segment_rising).

@@ -1692,8 +1692,8 @@ static void test_bbox(enum kind k, enum coll coll)
         sb_reset(&url);
         sb_reset(&v);
         /* One case in three pages through the box with a small limit: the server then finds
-         * each page from the spatial index a window of ids at a time (items.c), for places and
-         * for links (whose extents meet many boxes their lines miss). */
+         * each page by a walk of the spatial index in id order from the last id (items.c), for
+         * places and for links (whose extents meet many boxes their lines miss). */
         int paged = chance(0.33);
         long limit = paged ? rnd_int(3, 60) : 10000;
         sb_printf(&url, "/collections/%s/items?limit=%ld",

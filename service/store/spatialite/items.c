@@ -662,7 +662,7 @@ static int near_open(struct pm_session *s, const struct pm_collection *c,
  * first), so its entries in the box come in rowid order and the walk stops once the page is
  * full. Its cost follows the page, not the size of the box or of the collection. Rowids are
  * exact in the index's 32-bit floats up to 2^24. */
-#define WINDOW_MAX_ROWID 16777216LL
+#define RID_EXACT_MAX 16777216LL
 #define PM_COUNT_BOX 2000
 
 /* Can a query go by the rowid walk? One with a box (bbox=, or S_INTERSECTS with a BBOX at
@@ -789,7 +789,8 @@ static int count_end(struct pm_session *s, int rc, int step, sqlite3_stmt *stmt,
     return rc;
 }
 
-/* One integer of a one-row query with the values b; *found says whether there was one. */
+/* One integer of a one-row query with the values b; *found says whether there was one
+ * (*out is untouched when not). */
 static int query_binds_int(struct pm_session *s, const char *sql, const struct pm_sl_binds *b,
                            long long *out, int *found, struct pm_error *err)
 {
@@ -923,23 +924,16 @@ static int box_count_lines(struct pm_session *s, const struct pm_collection *c, 
     return rc;
 }
 
-/* One scalar of a one-row query with one text or no parameter; *out untouched when NULL. */
+/* The same with one text or no parameter. */
 static int query_int(struct pm_session *s, const char *sql, const char *text, long long *out,
                      int *found, struct pm_error *err)
 {
-    sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql, err);
-    if (!stmt)
-        return -1;
+    struct pm_sl_binds b = {0};
     if (text)
-        sqlite3_bind_text(stmt, 1, text, -1, SQLITE_TRANSIENT);
-    int rc = pm_sl_step(s, stmt);
-    *found = rc == SQLITE_ROW && sqlite3_column_type(stmt, 0) != SQLITE_NULL;
-    if (*found)
-        *out = sqlite3_column_int64(stmt, 0);
-    stmt_done(stmt);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return pm_sl_db_error(err, s->db, "query");
-    return 0;
+        pm_sl_bind_text(&b, text);
+    int rc = query_binds_int(s, sql, &b, out, found, err);
+    pm_sl_binds_fini(&b);
+    return rc;
 }
 
 /* A plain box query in id order (see above): 1 with the cursor, 0 when the query does not
@@ -965,7 +959,7 @@ static int box_open(struct pm_session *s, const struct pm_collection *c,
     free(sql);
     if (rc)
         return -1;
-    if (max_rowid >= WINDOW_MAX_ROWID)
+    if (max_rowid >= RID_EXACT_MAX)
         return 0;
     if (p->after) {
         /* Rowid order is id order: the page starts past the greatest id up to p->after. */
