@@ -441,6 +441,10 @@ struct pm_store *pm_spatialite_open(const char *path, unsigned n_sessions, struc
         s->store = st;
         if (open_connection(path, &s->db, &s->spatialite_cache, err))
             goto fail;
+        if (pm_sl_register_box_count(s->db, &s->box_count)) {
+            pm_error_set(err, 500, "ServerError", "cannot add SQL functions to %s", path);
+            goto fail;
+        }
         sqlite3_progress_handler(s->db, 4096, past_deadline, s);
     }
     if (read_catalog(st->sessions[0].db, path, &st->base.catalog, err))

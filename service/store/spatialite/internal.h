@@ -20,6 +20,12 @@ struct pm_sl_cached_stmt {
     int pinned; /* an open cursor reads it: never evicted */
 };
 
+/* What pm_box_count (sqlfuncs.c) counts into, one per connection: the entries that clearly
+ * meet the box, up to one more than cap. */
+struct pm_sl_box_count {
+    long long inside, cap;
+};
+
 /* One read-only connection and its prepared statements, used by one thread at a time. */
 struct pm_session {
     struct pm_sl_store *store;
@@ -28,6 +34,7 @@ struct pm_session {
     int in_use;
     struct pm_sl_cached_stmt cache[PM_SL_STMT_CACHE];
     size_t next_evict;
+    struct pm_sl_box_count box_count;
     int stepping;          /* in pm_sl_step */
     long long deadline_ns; /* the step running past this (CLOCK_MONOTONIC; 0: not yet set) is
                               interrupted */
@@ -139,6 +146,12 @@ int pm_sl_coords_next(struct pm_sl_coords *it, double xy[2]);
 
 /* Register pm_date_first, pm_date_last, pm_casei, pm_accenti and pm_geodesic_m on db. */
 int pm_sl_register_functions(sqlite3 *db);
+/* pm_box_count(w, s, e, n, lines) for `pkid MATCH` on an R*Tree of points (idx_<t>_geom) or
+ * of segments (idx_<t>_rid, lines 1): counts into *bc the entries that clearly meet the box
+ * (pm_sl_entry_verdict: PM_SL_INSIDE) without giving them as rows, and gives only those too
+ * close to its edge to tell (PM_SL_EDGE), for a test of their rows. Once more than bc->cap
+ * are counted it passes over everything else. The caller sets bc->inside to 0 first. */
+int pm_sl_register_box_count(sqlite3 *db, struct pm_sl_box_count *bc);
 
 /* The digest of the SQL that shapes a database (schema, collection views, indexes), as 16 hex
  * digits: `load` stores it in meta.sql_digest and `serve` refuses a database whose digest

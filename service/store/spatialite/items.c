@@ -811,116 +811,48 @@ static int query_binds_int(struct pm_session *s, const char *sql, const struct p
 /* numberMatched of a box (not across the antimeridian) from the spatial index, up to
  * PM_COUNT_BOX (*out = -1 past it, or when more than PM_COUNT_BOX entries meet the box's
  * edge: those are tested one by one, and a count of matches among the first of them would
- * say nothing of the rest): the entries whose extent lies inside the box count without
- * reading their rows; only those on its edge are tested exactly. */
-static int box_count_lines(struct pm_session *s, const struct pm_collection *c, const double box[4],
-                           long long *out, struct pm_error *err);
-
+ * say nothing of the rest). The index counts the entries that clearly meet the box without
+ * giving them as rows (pm_box_count, sqlfuncs.c): a point inside it, a segment clearly
+ * crossing it (pm_sl_entry_verdict). Only those too close to its edge to tell are tested on
+ * their rows. */
 static int box_count(struct pm_session *s, const struct pm_collection *c, const double box[4],
                      long long *out, struct pm_error *err)
 {
-    if (strcmp(c->geometry_type, "Point"))
-        return box_count_lines(s, c, box, out, err);
+    int lines = strcmp(c->geometry_type, "Point") != 0;
     struct pm_strbuf sql, check_sql;
     struct pm_sl_binds b = {0}, check_b = {0};
     pm_strbuf_init(&sql);
     pm_strbuf_init(&check_sql);
     check_sql_for(c, box, &check_sql, &check_b);
-    /* The entries inside (?1-?4: west, east, south, north), then those on the edge. */
+    /* Points in the 2-D tree; lines in the one whose ids carry the rising bit. */
     pm_strbuf_appendf(&sql,
-                      "SELECT count(*) FROM (SELECT 1 FROM idx_%s_geom WHERE xmin >= ?1 AND "
-                      "xmax <= ?2 AND ymin >= ?3 AND ymax <= ?4 LIMIT %d) UNION ALL "
-                      "SELECT * FROM (SELECT pkid FROM idx_%s_geom WHERE xmax >= ?1 AND "
-                      "xmin <= ?2 AND ymax >= ?3 AND ymin <= ?4 AND NOT (xmin >= ?1 AND "
-                      "xmax <= ?2 AND ymin >= ?3 AND ymax <= ?4) LIMIT %d)",
-                      c->base_table, PM_COUNT_BOX + 1, c->base_table, PM_COUNT_BOX + 1);
-    pm_sl_bind_double(&b, box[0]);
-    pm_sl_bind_double(&b, box[2]);
-    pm_sl_bind_double(&b, box[1]);
-    pm_sl_bind_double(&b, box[3]);
-    sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql.data, err);
-    sqlite3_stmt *check = stmt ? pm_sl_session_stmt(s, check_sql.data, err) : NULL;
-    pm_strbuf_fini(&sql);
-    pm_strbuf_fini(&check_sql);
-    int rc = check ? 0 : -1, step = SQLITE_DONE, first = 1;
-    long long n = 0, edges = 0;
-    if (rc == 0)
-        pm_sl_binds_apply(stmt, &b, 1);
-    while (rc == 0 && n <= PM_COUNT_BOX && (step = pm_sl_step(s, stmt)) == SQLITE_ROW) {
-        if (first) {
-            n = sqlite3_column_int64(stmt, 0); /* the entries inside */
-            first = 0;
-            continue;
-        }
-        /* An entry on the edge: tested on its row. */
-        edges++;
-        int m = check_row(s, check, &check_b, sqlite3_column_int64(stmt, 0), err);
-        if (m < 0)
-            rc = -1;
-        n += m > 0;
-    }
-    rc = count_end(s, rc, step, stmt, check, &b, &check_b, err);
-    *out = n > PM_COUNT_BOX || edges > PM_COUNT_BOX ? -1 : n;
-    return rc;
-}
-
-/* The same for lines: each entry whose extent meets the box is judged by its segment
- * (pm_sl_entry_verdict), and only those too close to the box's edge to tell are tested on
- * their row; every candidate is looked at until more than PM_COUNT_BOX match. First, though,
- * the index alone counts the segments that clearly meet the box (the walk's callback keeps
- * only those), up to one more than PM_COUNT_BOX: if there are that many, that is the
- * answer. */
-static int box_count_lines(struct pm_session *s, const struct pm_collection *c, const double box[4],
-                           long long *out, struct pm_error *err)
-{
-    struct pm_strbuf sql, check_sql;
-    struct pm_sl_binds b = {0}, check_b = {0};
-    pm_strbuf_init(&sql);
-    pm_strbuf_appendf(&sql,
-                      "SELECT count(*) FROM (SELECT 1 FROM idx_%s_rid WHERE pkid MATCH "
-                      "pm_rowid_order(?, ?, ?, ?, 0, 2) LIMIT %d)",
-                      c->base_table, PM_COUNT_BOX + 1);
+                      "SELECT pkid FROM idx_%s_%s WHERE pkid MATCH pm_box_count(?, ?, ?, ?, ?)",
+                      c->base_table, lines ? "rid" : "geom");
     for (int i = 0; i < 4; i++)
         pm_sl_bind_double(&b, box[i]);
-    long long clearly = 0;
-    int found, rc = query_binds_int(s, sql.data, &b, &clearly, &found, err);
-    pm_strbuf_reset(&sql);
-    if (rc || clearly > PM_COUNT_BOX) {
-        *out = -1;
-        pm_strbuf_fini(&sql);
-        pm_sl_binds_fini(&b);
-        return rc;
-    }
-    pm_strbuf_init(&check_sql);
-    check_sql_for(c, box, &check_sql, &check_b);
-    pm_strbuf_appendf(&sql,
-                      "SELECT pkid, xmin, xmax, ymin, ymax, rmin FROM idx_%s_rid WHERE pkid MATCH "
-                      "pm_rowid_order(?, ?, ?, ?, 0, 1)",
-                      c->base_table);
+    pm_sl_bind_int(&b, lines);
     sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql.data, err);
     sqlite3_stmt *check = stmt ? pm_sl_session_stmt(s, check_sql.data, err) : NULL;
     pm_strbuf_fini(&sql);
     pm_strbuf_fini(&check_sql);
-    int step = SQLITE_DONE;
-    long long n = 0;
-    rc = check ? 0 : -1;
+    int rc = check ? 0 : -1, step = SQLITE_DONE;
+    long long matches = 0, edges = 0;
+    s->box_count.inside = 0;
+    s->box_count.cap = PM_COUNT_BOX;
     if (rc == 0)
         pm_sl_binds_apply(stmt, &b, 1);
-    while (rc == 0 && n <= PM_COUNT_BOX && (step = pm_sl_step(s, stmt)) == SQLITE_ROW) {
-        double e[4] = {sqlite3_column_double(stmt, 1), sqlite3_column_double(stmt, 2),
-                       sqlite3_column_double(stmt, 3), sqlite3_column_double(stmt, 4)};
-        int verdict = pm_sl_entry_verdict(1 /* a line */, sqlite3_column_int64(stmt, 0), e, box),
-            m = 0;
-        if (verdict == PM_SL_INSIDE)
-            m = 1;
-        else if (verdict == PM_SL_EDGE)
-            m = check_row(s, check, &check_b, (long long)sqlite3_column_double(stmt, 5), err);
+    while (rc == 0 && edges <= PM_COUNT_BOX && (step = pm_sl_step(s, stmt)) == SQLITE_ROW) {
+        /* An entry on the edge: tested on its row (a segment's id is 2 * rowid + rising). */
+        long long pkid = sqlite3_column_int64(stmt, 0);
+        edges++;
+        int m = check_row(s, check, &check_b, lines ? pkid / 2 : pkid, err);
         if (m < 0)
             rc = -1;
-        n += m > 0;
+        matches += m > 0;
     }
     rc = count_end(s, rc, step, stmt, check, &b, &check_b, err);
-    *out = n > PM_COUNT_BOX ? -1 : n;
+    long long n = s->box_count.inside + matches;
+    *out = n > PM_COUNT_BOX || edges > PM_COUNT_BOX ? -1 : n;
     return rc;
 }
 
