@@ -6,9 +6,15 @@
  * the rowid asked for on, in rowid order; across the antimeridian too; and for segments
  * (the rising bit in the id) it must drop a segment that misses the box although its extent
  * meets it. The count (pm_box_count) must count what clearly meets the box, give as rows
- * only what is too close to its edge to tell, and stop past its cap.
+ * only what is too close to its edge to tell, and stop past its cap. The box of a geodesic
+ * disc (pm_geod_disc_bbox, which near= searches) must hold every point of its circle, and
+ * not much more.
  */
+#include "store/spatialite/geodesic_math.h"
 #include "store/spatialite/internal.h"
+
+#include <geodesic.h>
+#include <math.h>
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -194,11 +200,54 @@ static void segments_by_their_line(void **state)
     sqlite3_close(db);
 }
 
+/* Every point of the circle, at 720 azimuths, lies in the box; the box is no more than 3 %
+ * wider or taller than the circle's points span. */
+static void disc_boxes_hold_their_circles(void **state)
+{
+    (void)state;
+    struct geod_geodesic g;
+    geod_init(&g, 6378137, 1 / 298.257223563);
+    const double lats[] = {-75, -40, 0, 1.5, 34.7, 45, 60, 80};
+    const double lons[] = {-179.99, -120, 0, 135.5, 179.5};
+    const double radii[] = {1, 1000, 50e3, 300e3, 1500e3, 4000e3};
+    for (size_t i = 0; i < sizeof lats / sizeof lats[0]; i++)
+        for (size_t j = 0; j < sizeof lons / sizeof lons[0]; j++)
+            for (size_t k = 0; k < sizeof radii / sizeof radii[0]; k++) {
+                double box[4], lat = lats[i], lon = lons[j], r = radii[k];
+                assert_int_equal(pm_geod_disc_bbox(lon, lat, r, box), 0);
+                double max_dlon = 0, lo_lat = 90, hi_lat = -90;
+                for (int a = 0; a < 720; a++) {
+                    double plat, plon;
+                    geod_direct(&g, lat, lon, a * 0.5, r, &plat, &plon, NULL);
+                    int in_lon = box[0] <= box[2] ? plon >= box[0] && plon <= box[2]
+                                                  : plon >= box[0] || plon <= box[2];
+                    if (!in_lon || plat < box[1] || plat > box[3])
+                        fail_msg("disc at %g,%g of %g m: point %g,%g (azimuth %g) outside "
+                                 "%g,%g,%g,%g",
+                                 lon, lat, r, plon, plat, a * 0.5, box[0], box[1], box[2], box[3]);
+                    double d = fabs(remainder(plon - lon, 360));
+                    max_dlon = fmax(max_dlon, d);
+                    lo_lat = fmin(lo_lat, plat);
+                    hi_lat = fmax(hi_lat, plat);
+                }
+                if (box[0] == -180 && box[2] == 180)
+                    continue; /* the whole width: a disc near a pole or crossing one */
+                double width = box[0] <= box[2] ? box[2] - box[0] : box[2] - box[0] + 360;
+                if (width > 2 * max_dlon * 1.03 + 1e-5 ||
+                    box[3] - box[1] > (hi_lat - lo_lat) * 1.03 + 1e-5)
+                    fail_msg("disc at %g,%g of %g m: box %g,%g,%g,%g is loose (circle spans %g "
+                             "degrees of longitude, %g to %g of latitude)",
+                             lon, lat, r, box[0], box[1], box[2], box[3], 2 * max_dlon, lo_lat,
+                             hi_lat);
+            }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(points_in_rowid_order),
         cmocka_unit_test(segments_by_their_line),
+        cmocka_unit_test(disc_boxes_hold_their_circles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

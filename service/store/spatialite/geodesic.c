@@ -82,6 +82,20 @@ double pm_geod_point_segment_m(double lon, double lat, double alon, double alat,
     return fmin(best, fmin(f1, f2));
 }
 
+/* How far east of lon (degrees, 0 to 180) the point at radius_m along azimuth az lies, and
+ * its latitude. */
+static double disc_dlon(double lon, double lat, double az, double radius_m, double *plat)
+{
+    double plon;
+    geod_direct(ellipsoid(), lat, lon, az, radius_m, plat, &plon, NULL);
+    double dlon = plon - lon;
+    while (dlon < -180)
+        dlon += 360;
+    while (dlon > 180)
+        dlon -= 360;
+    return fabs(dlon);
+}
+
 int pm_geod_disc_bbox(double lon, double lat, double radius_m, double out[4])
 {
     /* A disc that reaches a pole, or is too large to bound by sampling, is the whole world. */
@@ -96,21 +110,40 @@ int pm_geod_disc_bbox(double lon, double lat, double radius_m, double out[4])
         out[3] = pm_geod_distance_m(lon, lat, lon, 90) <= radius_m ? 90 : north_lat;
         return 0;
     }
-    /* The widest longitude is reached near azimuth 90; sample all azimuths of the eastern
-     * half (the disc is symmetric about its meridian) and pad the result. */
-    double max_dlon = 0, min_lat = south_lat, max_lat = north_lat;
-    for (int i = 0; i <= 180; i++) {
-        double plat, plon;
-        geod_direct(ellipsoid(), lat, lon, (double)i, radius_m, &plat, &plon, NULL);
-        double dlon = plon - lon;
-        while (dlon < -180)
-            dlon += 360;
-        while (dlon > 180)
-            dlon -= 360;
-        max_dlon = fmax(max_dlon, fabs(dlon));
+    /* The widest longitude is reached near azimuth 90. The eastern half (the disc is
+     * symmetric about its meridian) is sampled every 10 degrees, then the widest sample's
+     * neighbourhood searched by golden section; the result is padded. */
+    double max_dlon = 0, min_lat = south_lat, max_lat = north_lat, best_az = 90;
+    for (int i = 0; i <= 180; i += 10) {
+        double plat, dlon = disc_dlon(lon, lat, (double)i, radius_m, &plat);
+        if (dlon > max_dlon) {
+            max_dlon = dlon;
+            best_az = i;
+        }
         min_lat = fmin(min_lat, plat);
         max_lat = fmax(max_lat, plat);
     }
+    const double g = 0.6180339887498949;
+    double a = fmax(0, best_az - 10), b = fmin(180, best_az + 10), plat;
+    double c = b - g * (b - a), d = a + g * (b - a);
+    double fc = disc_dlon(lon, lat, c, radius_m, &plat),
+           fd = disc_dlon(lon, lat, d, radius_m, &plat);
+    while (b - a > 1e-4) {
+        if (fc > fd) {
+            b = d;
+            d = c;
+            fd = fc;
+            c = b - g * (b - a);
+            fc = disc_dlon(lon, lat, c, radius_m, &plat);
+        } else {
+            a = c;
+            c = d;
+            fc = fd;
+            d = a + g * (b - a);
+            fd = disc_dlon(lon, lat, d, radius_m, &plat);
+        }
+    }
+    max_dlon = fmax(max_dlon, fmax(fc, fd));
     double pad_lon = max_dlon * 0.01 + 1e-6, pad_lat = (max_lat - min_lat) * 0.005 + 1e-6;
     max_dlon += pad_lon;
     out[1] = fmax(-90, min_lat - pad_lat);
