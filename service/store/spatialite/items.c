@@ -532,13 +532,32 @@ static int has_conditions(const struct pm_items_params *p)
 
 /* How many entries of the spatial index meet the box round the disc of `radius` about
  * `point`, counted up to `cap`. */
+/* A box round point, about radius metres each way (a sphere's arithmetic: the near= probes
+ * need no geodesic exactness, only that the box they count in is the box whose corners
+ * disc_box_reach measures); the whole width near a pole. */
+static void probe_box(const double point[2], double radius, double box[4])
+{
+    double dlat = radius / 6356752.0 * (180 / M_PI); /* the polar radius: never too small */
+    double lat = point[1], coslat = cos((fabs(lat) + dlat) * M_PI / 180);
+    box[1] = fmax(-90, lat - dlat);
+    box[3] = fmin(90, lat + dlat);
+    if (fabs(lat) + dlat >= 89 || dlat / coslat >= 180) {
+        box[0] = -180;
+        box[2] = 180;
+        return;
+    }
+    double dlon = dlat / coslat;
+    box[0] = point[0] - dlon < -180 ? point[0] - dlon + 360 : point[0] - dlon;
+    box[2] = point[0] + dlon > 180 ? point[0] + dlon - 360 : point[0] + dlon;
+}
+
 static int count_in_box(struct pm_session *s, const struct pm_collection *c, const double point[2],
                         double radius, long long cap, long long *found, struct pm_error *err)
 {
     double box[4];
     struct pm_strbuf sql;
     struct pm_sl_binds b = {0};
-    pm_geod_disc_bbox(point[0], point[1], radius, box);
+    probe_box(point, radius, box);
     pm_strbuf_init(&sql);
     pm_strbuf_appendf(&sql, "SELECT count(*) FROM (SELECT 1 FROM idx_%s_geom WHERE ",
                       c->base_table);
@@ -559,12 +578,13 @@ static int count_in_box(struct pm_session *s, const struct pm_collection *c, con
     return rc;
 }
 
-/* The distance from `point` to the farthest corner of the box round the disc of `radius`:
- * every feature in that box lies within it. */
+/* The distance from `point` to the farthest corner of its probe box of `radius`: every
+ * feature in that box lies within it. */
 static double disc_box_reach(const double point[2], double radius)
 {
     double box[4];
-    if (pm_geod_disc_bbox(point[0], point[1], radius, box) || box[0] > box[2])
+    probe_box(point, radius, box);
+    if (box[0] > box[2] || (box[0] == -180 && box[2] == 180))
         return PM_RADIUS_MAX; /* a box round a pole or across the antimeridian: be safe */
     double reach = 0;
     for (int i = 0; i < 4; i++)
