@@ -160,15 +160,21 @@ DROP TABLE temp.boxes;
 
 -- A city's names once, in a TEMP table keyed by id (read back from an FTS5 table by rowid
 -- they cost more than building them). FTS5 is filled in rowid order: out of order it
--- costs five times as much.
+-- costs five times as much. Its segments are merged once at the end ('optimize') rather
+-- than as they come (automerge, crisismerge): 6.0 s -> 4.7 s for 1M cities.
 CREATE TEMP TABLE city_names (id TEXT PRIMARY KEY, names TEXT NOT NULL);
 INSERT INTO temp.city_names (id, names)
 SELECT id, '|' || pm_casei(pm_accenti(name_en)) || '|' || coalesce(name_zh, '') || '|'
        || coalesce(name_ja, '') || '|' || coalesce(pm_casei(pm_accenti(name_local)), '') || '|'
        || replace(substr(id, 4), '-', ' ') || '|'
 FROM cities ORDER BY id;
+INSERT INTO fts_cities (fts_cities, rank) VALUES ('automerge', 0);
+INSERT INTO fts_cities (fts_cities, rank) VALUES ('crisismerge', 2000);
 INSERT INTO fts_cities (rowid, names)
 SELECT c.rowid, n.names FROM cities c JOIN temp.city_names n ON n.id = c.id ORDER BY c.rowid;
+INSERT INTO fts_cities (fts_cities) VALUES ('optimize');
+INSERT INTO fts_cities (fts_cities, rank) VALUES ('automerge', 4); -- FTS5's defaults again
+INSERT INTO fts_cities (fts_cities, rank) VALUES ('crisismerge', 16);
 INSERT INTO fts_memberships (rowid, names)
 SELECT m.rowid, n.names FROM memberships m JOIN temp.city_names n ON n.id = m.city;
 INSERT INTO fts_pilot_activities (rowid, names)
