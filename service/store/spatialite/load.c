@@ -702,8 +702,9 @@ static void *checker_main(void *arg)
 {
     struct checker *c = arg;
     sqlite3 *db = NULL;
-    if (sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
+    if (sqlite3_open_v2(":memory:", &db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
         problem(&c->ld, "checker", 0, NULL, "cannot open an in-memory database: %s",
                 sqlite3_errmsg(db));
         sqlite3_close(db);
@@ -887,8 +888,9 @@ int pm_spatialite_load(const char *db_path, const char *data_dir, FILE *out, FIL
     }
     remove_stale(db_path);
     unlink(tmp);
-    if (sqlite3_open_v2(tmp, &ld.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
+    if (sqlite3_open_v2(tmp, &ld.db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
         fprintf(report, "%s: cannot create: %s\n", tmp, sqlite3_errmsg(ld.db));
         goto cleanup;
     }
