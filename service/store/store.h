@@ -64,6 +64,7 @@ struct pm_collection {
     int has_search;       /* q= is answered (a name index exists) */
     long long n_features; /* all the features, counted once at open */
     long long n_placed;   /* those with a geometry (entries of the spatial index) */
+    long long max_rowid;  /* the base table's greatest rowid (for the store), read at open */
 };
 
 struct pm_catalog {

@@ -64,20 +64,17 @@ static void put(sqlite3 *db, long long pkid, double x0, double x1, double y0, do
     sqlite3_finalize(st);
 }
 
-/* The rowids the walk gives, in the order it gives them; returns how many. */
-static size_t walk(sqlite3 *db, const double box[4], long long lo, int mode, long long *out,
-                   size_t cap)
+/* The first column of every row of sql, a query of the index whose parameters are the box
+ * (?1-?4) and then the integers more[0 .. n_more), into out (room for cap); how many. */
+static size_t rows(sqlite3 *db, const char *sql, const double box[4], const long long *more,
+                   int n_more, long long *out, size_t cap)
 {
     sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT rmin FROM idx WHERE pkid MATCH "
-                                        "pm_rowid_order(?, ?, ?, ?, ?, ?)",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
     for (int i = 0; i < 4; i++)
         sqlite3_bind_double(st, i + 1, box[i]);
-    sqlite3_bind_int64(st, 5, lo);
-    sqlite3_bind_int(st, 6, mode);
+    for (int i = 0; i < n_more; i++)
+        sqlite3_bind_int64(st, 5 + i, more[i]);
     size_t n = 0;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -89,25 +86,25 @@ static size_t walk(sqlite3 *db, const double box[4], long long lo, int mode, lon
     return n;
 }
 
-/* pm_box_count: the entries counted inside, and those given as rows (their ids in edge). */
+/* The rowids the walk gives, in the order it gives them; returns how many. */
+static size_t walk(sqlite3 *db, const double box[4], long long lo, int mode, long long *out,
+                   size_t cap)
+{
+    const long long more[] = {lo, mode};
+    return rows(db, "SELECT rmin FROM idx WHERE pkid MATCH pm_rowid_order(?, ?, ?, ?, ?, ?)", box,
+                more, 2, out, cap);
+}
+
+/* pm_box_count: the entries counted inside, and those given as rows (their ids in edge, room
+ * for N). */
 static long long count(sqlite3 *db, const double box[4], int lines, long long cap, long long *edge,
                        size_t *n_edge)
 {
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT pkid FROM idx WHERE pkid MATCH "
-                                        "pm_box_count(?, ?, ?, ?, ?)",
-                                        -1, &st, NULL),
-                     SQLITE_OK);
-    for (int i = 0; i < 4; i++)
-        sqlite3_bind_double(st, i + 1, box[i]);
-    sqlite3_bind_int(st, 5, lines);
+    const long long more[] = {lines};
     counted.inside = 0;
     counted.cap = cap;
-    *n_edge = 0;
-    while (sqlite3_step(st) == SQLITE_ROW)
-        edge[(*n_edge)++] = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    *n_edge = rows(db, "SELECT pkid FROM idx WHERE pkid MATCH pm_box_count(?, ?, ?, ?, ?)", box,
+                   more, 1, edge, N);
     return counted.inside;
 }
 
@@ -186,7 +183,7 @@ static void segments_by_their_line(void **state)
     put(db, 2 * 3 + 1, 0, 20, 5.99999, 5.99999, 3);
     put(db, 2 * 4 + 1, 20, 30, 20, 30, 4);
     const double box[4] = {6.5, 0, 10, 6}; /* the lower right of the first two extents */
-    long long got[8];
+    static long long got[N];
     size_t n = walk(db, box, 1, 0, got, 8);
     assert_int_equal(n, 3); /* by extent alone: 1, 2, 3 */
     n = walk(db, box, 1, 1, got, 8);

@@ -395,13 +395,16 @@ static int read_catalog(sqlite3 *db, const char *path, struct pm_catalog *cat, s
             goto sql_error;
         sqlite3_finalize(st);
         st = NULL;
-        /* numberMatched of the whole collection, and of its placed features, once, not on
-         * every request. */
+        /* numberMatched of the whole collection, and of its placed features, and the
+         * greatest rowid (items.c: the box walk), once, not on every request. */
         char *view_sql = pm_asprintf("SELECT count(*) FROM %s", c->view);
         char *index_sql = pm_asprintf("SELECT count(*) FROM idx_%s_geom", c->base_table);
-        rc = count_rows(db, view_sql, &c->n_features) || count_rows(db, index_sql, &c->n_placed);
+        char *rowid_sql = pm_asprintf("SELECT coalesce(max(rowid), 0) FROM %s", c->base_table);
+        rc = count_rows(db, view_sql, &c->n_features) || count_rows(db, index_sql, &c->n_placed) ||
+             count_rows(db, rowid_sql, &c->max_rowid);
         free(view_sql);
         free(index_sql);
+        free(rowid_sql);
         if (rc)
             goto sql_error;
         /* q= is answered where the load built a name index for the base table. */

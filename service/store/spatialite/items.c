@@ -530,11 +530,9 @@ static int has_conditions(const struct pm_items_params *p)
     return p->has_bbox || p->has_datetime || p->n_filters || p->filter || p->q;
 }
 
-/* How many entries of the spatial index meet the box round the disc of `radius` about
- * `point`, counted up to `cap`. */
-/* A box round point, about radius metres each way (a sphere's arithmetic: the near= probes
- * need no geodesic exactness, only that the box they count in is the box whose corners
- * disc_box_reach measures); the whole width near a pole. */
+/* A box round point, about radius metres each way, by a sphere's arithmetic; the whole
+ * width near a pole. The near= probes need no geodesic exactness: they only size the search,
+ * whose answer comes from an exact disc holding k or more (near_open). */
 static void probe_box(const double point[2], double radius, double box[4])
 {
     double dlat = radius / 6356752.0 * (180 / M_PI); /* the polar radius: never too small */
@@ -551,6 +549,8 @@ static void probe_box(const double point[2], double radius, double box[4])
     box[2] = point[0] + dlon > 180 ? point[0] + dlon - 360 : point[0] + dlon;
 }
 
+/* How many entries of the spatial index meet the probe box of `radius` about `point`,
+ * counted up to `cap`. */
 static int count_in_box(struct pm_session *s, const struct pm_collection *c, const double point[2],
                         double radius, long long cap, long long *found, struct pm_error *err)
 {
@@ -579,7 +579,7 @@ static int count_in_box(struct pm_session *s, const struct pm_collection *c, con
 }
 
 /* The distance from `point` to the farthest corner of its probe box of `radius`: every
- * feature in that box lies within it. */
+ * feature counted in that box lies within it, so a disc of that radius holds them all. */
 static double disc_box_reach(const double point[2], double radius)
 {
     double box[4];
@@ -687,11 +687,8 @@ static int near_open(struct pm_session *s, const struct pm_collection *c,
 
 /* Can a query go by the rowid walk? One with a box (bbox=, or S_INTERSECTS with a BBOX at
  * the top of a CQL2 filter), from the start or after a feature, into *box. Points and lines
- * alike. With a plain box, an entry whose extent lies inside the box is a match without
- * reading its row (a line lies within its extent), every other candidate is tested on its
- * row: for points only the few within float rounding of the box's edge; a line's extent may
- * meet a box its line misses, so for lines more candidates are read than match. With other
- * conditions too, every candidate is tested on its row (walk_open). */
+ * alike: every candidate the walk gives is tested on its row (walk_open), and a plain box
+ * counts numberMatched from the index (box_count). */
 static int walkable(const struct pm_items_params *p, double box[4])
 {
     /* Equality filters are left to the general way, whose plan may use an index of theirs:
@@ -888,8 +885,8 @@ static int query_int(struct pm_session *s, const char *sql, const char *text, lo
     return rc;
 }
 
-/* A plain box query in id order (see above): 1 with the cursor, 0 when the query does not
- * qualify (the caller takes the general way), -1 with err. */
+/* A box query in id order (see above), with or without other conditions: 1 with the cursor,
+ * 0 when the query does not qualify (the caller takes the general way), -1 with err. */
 static int box_open(struct pm_session *s, const struct pm_collection *c,
                     const struct pm_items_params *p, struct pm_cursor **out, long long *matched_out,
                     struct pm_strbuf *count_where, struct pm_sl_binds *count_binds,
@@ -904,21 +901,16 @@ static int box_open(struct pm_session *s, const struct pm_collection *c,
         *matched_out = c->n_placed;
         return 0;
     }
-    char *sql = pm_asprintf("SELECT max(rowid) FROM %s", c->base_table);
-    long long max_rowid = 0, lo = 1;
-    int found;
-    int rc = query_int(s, sql, NULL, &max_rowid, &found, err);
-    free(sql);
-    if (rc)
-        return -1;
-    if (max_rowid >= RID_EXACT_MAX)
+    if (c->max_rowid >= RID_EXACT_MAX)
         return 0;
+    long long lo = 1;
     if (p->after) {
         /* Rowid order is id order: the page starts past the greatest id up to p->after. */
         long long r;
-        sql = pm_asprintf("SELECT rowid FROM %s WHERE id <= ? ORDER BY id DESC LIMIT 1",
-                          c->base_table);
-        rc = query_int(s, sql, p->after, &r, &found, err);
+        int found;
+        char *sql = pm_asprintf("SELECT rowid FROM %s WHERE id <= ? ORDER BY id DESC LIMIT 1",
+                                c->base_table);
+        int rc = query_int(s, sql, p->after, &r, &found, err);
         free(sql);
         if (rc)
             return -1;
@@ -931,7 +923,7 @@ static int box_open(struct pm_session *s, const struct pm_collection *c,
     int countable = !conditioned && p->bbox[0] <= p->bbox[2];
     if (countable && box_count(s, c, p->bbox, &matched, err))
         return -1;
-    rc = walk_open(s, c, p, box, lo, out, matched_out, count_where, count_binds, err);
+    int rc = walk_open(s, c, p, box, lo, out, matched_out, count_where, count_binds, err);
     if (rc > 0 && countable)
         *matched_out = matched;
     return rc;
