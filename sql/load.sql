@@ -98,8 +98,8 @@ FROM csv_events e LEFT JOIN cities c ON c.id = e.host_city ORDER BY e.id;
 -- centres (the key pm_morton3 gives, the first column), so that its nodes stay small.
 -- Each table has a second one, idx_<table>_rid, whose third dimension is the rowid
 -- (rmin = rmax = rowid, exact as a 32-bit float up to 16,777,216 rows): walked best first
--- by least rowid (pm_rowid_order), it gives the features of a box in id order
--- (store/spatialite/items.c); packed in the Z-order of (lon, lat, rowid) of the extent's
+-- by least rowid (pm_walk, store/spatialite/rtree.c), it gives the features of a box in id
+-- order (store/spatialite/items.c); packed in the Z-order of (lon, lat, rowid) of the extent's
 -- centre. Searched by box alone a 3-D tree reads more nodes than a 2-D one, hence the two.
 -- A line is a segment between two places; in idx_partnerships_rid its entry's id is
 -- 2 * rowid + 1 if it rises from west to east, 2 * rowid if it falls, so that its box and

@@ -53,6 +53,8 @@ my %allow = (
     "file" => "load.c: a file path, not SQL",
     "db_path" => "load.c: a file path, not SQL",
     "out" => "sqlfuncs.c: the output of an SQL function, not SQL",
+    "tree_name" => "rtree.c: the name of an index in an error message, not SQL",
+    "reason" => "rtree.c: an error message, not SQL",
     "buf" => "geodesic.c: a formatted number in GeoJSON, not SQL",
     "strcmp(buf, \"-0\") ? buf : \"0\"" => "geodesic.c: a formatted number in GeoJSON, not SQL",
 );

@@ -429,6 +429,34 @@ bad_identifier:
                         "%s: the catalog names an identifier that is not a plain word", path);
 }
 
+/* The spatial indexes of every collection, read into memory once (rtree.c): for points
+ * idx_<table>_geom (which counts a box), for all idx_<table>_rid (which walks one). */
+static int open_trees(struct pm_sl_store *st, const char *path, struct pm_error *err)
+{
+    const struct pm_catalog *cat = &st->base.catalog;
+    st->n_trees = 2 * cat->n;
+    st->trees = pm_calloc(st->n_trees ? st->n_trees : 1, sizeof *st->trees);
+    for (size_t i = 0; i < cat->n; i++) {
+        const struct pm_collection *c = &cat->collections[i];
+        int lines = strcmp(c->geometry_type, "Point") != 0;
+        char *geom = pm_asprintf("idx_%s_geom", c->base_table);
+        char *rid = pm_asprintf("idx_%s_rid", c->base_table);
+        char *why = NULL;
+        if (!lines)
+            st->trees[2 * i] = pm_sl_rtree_open(st->sessions[0].db, geom, 2, 0, &why);
+        if (!why)
+            st->trees[2 * i + 1] = pm_sl_rtree_open(st->sessions[0].db, rid, 3, lines, &why);
+        free(geom);
+        free(rid);
+        if (why) {
+            pm_error_set(err, 500, "ServerError", "%s: %s", path, why);
+            free(why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 struct pm_store *pm_spatialite_open(const char *path, unsigned n_sessions, struct pm_error *err)
 {
     struct pm_sl_store *st = pm_calloc(1, sizeof *st);
@@ -444,14 +472,16 @@ struct pm_store *pm_spatialite_open(const char *path, unsigned n_sessions, struc
         s->store = st;
         if (open_connection(path, &s->db, &s->spatialite_cache, err))
             goto fail;
-        if (pm_sl_register_box_count(s->db, &s->box_count)) {
+        if (pm_sl_rtree_reader_init(&s->rtrees, s->db)) {
             pm_error_set(err, 500, "ServerError", "cannot add SQL functions to %s", path);
             goto fail;
         }
         sqlite3_progress_handler(s->db, 4096, past_deadline, s);
     }
-    if (read_catalog(st->sessions[0].db, path, &st->base.catalog, err))
+    if (read_catalog(st->sessions[0].db, path, &st->base.catalog, err) || open_trees(st, path, err))
         goto fail;
+    for (unsigned i = 0; i < n_sessions; i++)
+        pm_sl_rtree_reader_set(&st->sessions[i].rtrees, st->trees, st->n_trees);
     return &st->base;
 fail:
     sl_ops.close(&st->base);
@@ -493,10 +523,15 @@ static void sl_close(struct pm_store *base)
             sqlite3_finalize(s->cache[k].stmt);
             free(s->cache[k].sql);
         }
+        pm_sl_rtree_reader_fini(&s->rtrees);
+        free(s->counted.edge);
         if (s->db)
             close_connection(s->db, s->spatialite_cache);
     }
     free(st->sessions);
+    for (size_t i = 0; i < st->n_trees; i++)
+        pm_sl_rtree_free(st->trees[i]);
+    free(st->trees);
     pm_catalog_fini(&st->base.catalog);
     pthread_mutex_destroy(&st->lock);
     free(st);

@@ -20,11 +20,45 @@ struct pm_sl_cached_stmt {
     int pinned; /* an open cursor reads it: never evicted */
 };
 
-/* What pm_box_count (sqlfuncs.c) counts into, one per connection: the entries that clearly
- * meet the box, up to one more than cap. */
-struct pm_sl_box_count {
-    long long inside, cap;
+/* The spatial indexes read directly (rtree.c): of an R*Tree packed by `load`, the nodes above
+ * the leaves, held in memory with the number of entries under each cell; shared by all
+ * connections, read-only after pm_sl_rtree_open. */
+struct pm_sl_rtree;
+/* Read the R*Tree `name` of dims dimensions (2 or 3; lines: its ids are 2 * rowid + the
+ * rising bit of a segment, as in idx_<table>_rid of lines). NULL with *why (caller frees). */
+struct pm_sl_rtree *pm_sl_rtree_open(sqlite3 *db, const char *name, int dims, int lines,
+                                     char **why);
+void pm_sl_rtree_free(struct pm_sl_rtree *t);
+
+/* What reads the leaves of the trees on one connection, and the table-valued function
+ * pm_walk(tree, w, s, e, n, lo) on it: the column rid, the rowid of each entry of trees[tree]
+ * (an idx_<table>_rid) meeting the box w, s, e, n (w > e: across the antimeridian), from
+ * rowid lo on, in rowid order; of segments, not those that clearly miss the box
+ * (pm_sl_entry_verdict). */
+struct pm_sl_rtree_reader {
+    sqlite3 *db;
+    struct pm_sl_rtree *const *trees; /* borrowed; NULL where a tree is not read */
+    size_t n;
+    sqlite3_stmt **leaf; /* a leaf of each tree, prepared when first needed */
 };
+/* Registers pm_walk on db (r must stay where it is). 0 or -1. */
+int pm_sl_rtree_reader_init(struct pm_sl_rtree_reader *r, sqlite3 *db);
+/* The trees the reader reads, by index (drops the statements of earlier ones). */
+void pm_sl_rtree_reader_set(struct pm_sl_rtree_reader *r, struct pm_sl_rtree *const *trees,
+                            size_t n);
+/* Finalize the reader's statements (before the connection is closed). */
+void pm_sl_rtree_reader_fini(struct pm_sl_rtree_reader *r);
+
+/* The entries of a tree meeting a box (not across the antimeridian), counted up to a cap. */
+struct pm_sl_rtree_counted {
+    long long inside;    /* those that clearly meet it (PM_SL_INSIDE) */
+    sqlite3_int64 *edge; /* the ids of those too close to its edge to tell: test their rows */
+    size_t n_edge, cap_edge;
+};
+/* Count into *out (zeroed, or as a previous count left it: its edge array is reused; the
+ * caller frees it) until inside or n_edge is past cap. 0, or -1 if a leaf cannot be read. */
+int pm_sl_rtree_count(struct pm_sl_rtree_reader *r, size_t tree, const double box[4], long long cap,
+                      struct pm_sl_rtree_counted *out);
 
 /* One read-only connection and its prepared statements, used by one thread at a time. */
 struct pm_session {
@@ -34,8 +68,9 @@ struct pm_session {
     int in_use;
     struct pm_sl_cached_stmt cache[PM_SL_STMT_CACHE];
     size_t next_evict;
-    struct pm_sl_box_count box_count;
-    int stepping;          /* in pm_sl_step */
+    struct pm_sl_rtree_reader rtrees;
+    struct pm_sl_rtree_counted counted; /* the last count's, its edge array kept */
+    int stepping;                       /* in pm_sl_step */
     long long deadline_ns; /* the step running past this (CLOCK_MONOTONIC; 0: not yet set) is
                               interrupted */
 };
@@ -46,6 +81,11 @@ struct pm_sl_store {
     struct pm_session *sessions;
     unsigned n_sessions;
     unsigned step_timeout_ms; /* the longest one sqlite3_step may take */
+    /* The spatial indexes, two for each collection of the catalog, by its index i:
+     * trees[2 * i] its idx_<table>_geom (points only; NULL for lines), trees[2 * i + 1] its
+     * idx_<table>_rid. */
+    struct pm_sl_rtree **trees;
+    size_t n_trees;
 };
 
 /* sqlite3_step with the session's time limit armed: a step that runs longer than
@@ -146,12 +186,6 @@ int pm_sl_coords_next(struct pm_sl_coords *it, double xy[2]);
 
 /* Register pm_date_first, pm_date_last, pm_casei, pm_accenti and pm_geodesic_m on db. */
 int pm_sl_register_functions(sqlite3 *db);
-/* pm_box_count(w, s, e, n, lines) for `pkid MATCH` on an R*Tree of points (idx_<t>_geom) or
- * of segments (idx_<t>_rid, lines 1): counts into *bc the entries that clearly meet the box
- * (pm_sl_entry_verdict: PM_SL_INSIDE) without giving them as rows, and gives only those too
- * close to its edge to tell (PM_SL_EDGE), for a test of their rows. Once more than bc->cap
- * are counted it passes over everything else. The caller sets bc->inside to 0 first. */
-int pm_sl_register_box_count(sqlite3 *db, struct pm_sl_box_count *bc);
 
 /* The digest of the SQL that shapes a database (schema, collection views, indexes), as 16 hex
  * digits: `load` stores it in meta.sql_digest and `serve` refuses a database whose digest

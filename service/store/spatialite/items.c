@@ -685,6 +685,17 @@ static int near_open(struct pm_session *s, const struct pm_collection *c,
 #define RID_EXACT_MAX 16777216LL
 #define PM_COUNT_BOX 2000
 
+/* The index of c's trees in the store's (internal.h: pm_sl_store.trees). */
+static size_t geom_tree(const struct pm_session *s, const struct pm_collection *c)
+{
+    return 2 * (size_t)(c - s->store->base.catalog.collections);
+}
+
+static size_t rid_tree(const struct pm_session *s, const struct pm_collection *c)
+{
+    return geom_tree(s, c) + 1;
+}
+
 /* Can a query go by the rowid walk? One with a box (bbox=, or S_INTERSECTS with a BBOX at
  * the top of a CQL2 filter), from the start or after a feature, into *box. Points and lines
  * alike: every candidate the walk gives is tested on its row (walk_open), and a plain box
@@ -717,12 +728,13 @@ static int walk_open(struct pm_session *s, const struct pm_collection *c,
     struct pm_sl_binds b = {0};
     pm_strbuf_init(&where);
     pm_strbuf_init(&sql);
-    char *from = pm_asprintf("idx_%s_rid AS r CROSS JOIN %s AS v", c->base_table, c->view);
+    char *from = pm_asprintf("pm_walk AS r CROSS JOIN %s AS v", c->view);
     int rc = compile_where(s, &where, &b, c, p, 0, err);
     if (rc == 0) {
-        /* The box, the rowid to start from, and whether the entries are segments. */
-        pm_strbuf_append_str(&where, " AND v._rowid = r.rmin AND r.pkid MATCH "
-                                     "pm_rowid_order(?, ?, ?, ?, ?, ?)");
+        /* The collection's idx_<table>_rid, the box, and the rowid to start from. */
+        pm_strbuf_append_str(&where, " AND v._rowid = r.rid AND r.tree = ? AND r.w = ? AND "
+                                     "r.s = ? AND r.e = ? AND r.n = ? AND r.lo = ?");
+        pm_sl_bind_int(&b, (long long)rid_tree(s, c));
         for (int i = 0; i < 4; i++)
             pm_sl_bind_double(&b, box[i]);
         /* The count from the start of the box; the page from lo. */
@@ -732,9 +744,6 @@ static int walk_open(struct pm_session *s, const struct pm_collection *c,
         pm_sl_binds_append(count_binds, &b);
         pm_sl_bind_int(count_binds, 0);
         pm_sl_bind_int(&b, lo);
-        int lines = strcmp(c->geometry_type, "Point") != 0;
-        pm_sl_bind_int(count_binds, lines);
-        pm_sl_bind_int(&b, lines);
         select_columns_from(&sql, c, from);
         pm_strbuf_append(&sql, where.data, where.len);
         pm_strbuf_append_str(&sql, " LIMIT ?");
@@ -784,28 +793,6 @@ static int check_row(struct pm_session *s, sqlite3_stmt *check, const struct pm_
     return pm_sl_db_error(err, s->db, "check");
 }
 
-/* The end of a count or a search of the index: its two statements done with and their bindings
- * freed. */
-static void probe_end(sqlite3_stmt *stmt, sqlite3_stmt *check, struct pm_sl_binds *b,
-                      struct pm_sl_binds *check_b)
-{
-    stmt_done(stmt);
-    stmt_done(check);
-    pm_sl_binds_fini(b);
-    pm_sl_binds_fini(check_b);
-}
-
-/* The end of a count: probe_end, and an error if its last step was one. */
-static int count_end(struct pm_session *s, int rc, int step, sqlite3_stmt *stmt,
-                     sqlite3_stmt *check, struct pm_sl_binds *b, struct pm_sl_binds *check_b,
-                     struct pm_error *err)
-{
-    if (rc == 0 && step != SQLITE_ROW && step != SQLITE_DONE)
-        rc = pm_sl_db_error(err, s->db, "count");
-    probe_end(stmt, check, b, check_b);
-    return rc;
-}
-
 /* One integer of a one-row query with the values b; *found says whether there was one
  * (*out is untouched when not). */
 static int query_binds_int(struct pm_session *s, const char *sql, const struct pm_sl_binds *b,
@@ -828,48 +815,45 @@ static int query_binds_int(struct pm_session *s, const char *sql, const struct p
 /* numberMatched of a box (not across the antimeridian) from the spatial index, up to
  * PM_COUNT_BOX (*out = -1 past it, or when more than PM_COUNT_BOX entries meet the box's
  * edge: those are tested one by one, and a count of matches among the first of them would
- * say nothing of the rest). The index counts the entries that clearly meet the box without
- * giving them as rows (pm_box_count, sqlfuncs.c): a point inside it, a segment clearly
- * crossing it (pm_sl_entry_verdict). Only those too close to its edge to tell are tested on
- * their rows. */
+ * say nothing of the rest). The index counts what clearly meets the box without reading rows
+ * (pm_sl_rtree_count: a point inside it, a segment clearly crossing it; a part of the tree
+ * inside it by the count kept for it, unread); only entries too close to its edge to tell are
+ * tested on their rows. Points are counted in idx_<table>_geom, whose nodes are the tightest;
+ * lines in idx_<table>_rid, whose ids carry the rising bit. */
 static int box_count(struct pm_session *s, const struct pm_collection *c, const double box[4],
                      long long *out, struct pm_error *err)
 {
     int lines = strcmp(c->geometry_type, "Point") != 0;
-    struct pm_strbuf sql, check_sql;
-    struct pm_sl_binds b = {0}, check_b = {0};
-    pm_strbuf_init(&sql);
-    pm_strbuf_init(&check_sql);
-    check_sql_for(c, box, &check_sql, &check_b);
-    /* Points in the 2-D tree; lines in the one whose ids carry the rising bit. */
-    pm_strbuf_appendf(&sql,
-                      "SELECT pkid FROM idx_%s_%s WHERE pkid MATCH pm_box_count(?, ?, ?, ?, ?)",
-                      c->base_table, lines ? "rid" : "geom");
-    for (int i = 0; i < 4; i++)
-        pm_sl_bind_double(&b, box[i]);
-    pm_sl_bind_int(&b, lines);
-    sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql.data, err);
-    sqlite3_stmt *check = stmt ? pm_sl_session_stmt(s, check_sql.data, err) : NULL;
-    pm_strbuf_fini(&sql);
-    pm_strbuf_fini(&check_sql);
-    int rc = check ? 0 : -1, step = SQLITE_DONE;
-    long long matches = 0, edges = 0;
-    s->box_count.inside = 0;
-    s->box_count.cap = PM_COUNT_BOX;
-    if (rc == 0)
-        pm_sl_binds_apply(stmt, &b, 1);
-    while (rc == 0 && edges <= PM_COUNT_BOX && (step = pm_sl_step(s, stmt)) == SQLITE_ROW) {
-        /* An entry on the edge: tested on its row (a segment's id is 2 * rowid + rising). */
-        long long pkid = sqlite3_column_int64(stmt, 0);
-        edges++;
-        int m = check_row(s, check, &check_b, lines ? pkid / 2 : pkid, err);
-        if (m < 0)
-            rc = -1;
-        matches += m > 0;
+    struct pm_sl_rtree_counted *n = &s->counted;
+    if (pm_sl_rtree_count(&s->rtrees, lines ? rid_tree(s, c) : geom_tree(s, c), box, PM_COUNT_BOX,
+                          n))
+        return pm_error_set(err, 500, "ServerError", "the spatial index of %s cannot be read",
+                            c->id);
+    *out = -1;
+    if (n->inside > PM_COUNT_BOX || n->n_edge > PM_COUNT_BOX)
+        return 0;
+    long long matches = 0;
+    int rc = 0;
+    if (n->n_edge > 0) {
+        struct pm_strbuf check_sql;
+        struct pm_sl_binds check_b = {0};
+        pm_strbuf_init(&check_sql);
+        check_sql_for(c, box, &check_sql, &check_b);
+        sqlite3_stmt *check = pm_sl_session_stmt(s, check_sql.data, err);
+        pm_strbuf_fini(&check_sql);
+        rc = check ? 0 : -1;
+        for (size_t k = 0; rc == 0 && k < n->n_edge; k++) {
+            /* A segment's id is 2 * rowid + rising. */
+            int m = check_row(s, check, &check_b, lines ? n->edge[k] / 2 : n->edge[k], err);
+            if (m < 0)
+                rc = -1;
+            matches += m > 0;
+        }
+        stmt_done(check);
+        pm_sl_binds_fini(&check_b);
     }
-    rc = count_end(s, rc, step, stmt, check, &b, &check_b, err);
-    long long n = s->box_count.inside + matches;
-    *out = n > PM_COUNT_BOX || edges > PM_COUNT_BOX ? -1 : n;
+    if (rc == 0 && n->inside + matches <= PM_COUNT_BOX)
+        *out = n->inside + matches;
     return rc;
 }
 

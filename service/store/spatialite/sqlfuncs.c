@@ -441,62 +441,6 @@ int pm_sl_entry_verdict(int line, sqlite3_int64 id, const double e[4], const dou
     return a == PM_SL_OUTSIDE && b == PM_SL_OUTSIDE ? PM_SL_OUTSIDE : PM_SL_EDGE;
 }
 
-/* Does the extent a (xmin, xmax, ymin, ymax) meet the box p (w, s, e, n; w > e: across the
- * antimeridian)? */
-static int extent_meets(const sqlite3_rtree_dbl *a, const sqlite3_rtree_dbl *p)
-{
-    int meets_x = p[0] <= p[2] ? a[1] >= p[0] && a[0] <= p[2] : a[1] >= p[0] || a[0] <= p[2];
-    return meets_x && a[3] >= p[1] && a[2] <= p[3];
-}
-
-/* pm_rowid_order(w, s, e, n, lo, lines), for `pkid MATCH` on an index whose third dimension
- * is the rowid (idx_<table>_rid): the entries that meet the box w, s, e, n (w > e: across
- * the antimeridian) with rowid >= lo, and for lines (1) not those whose segment clearly
- * misses the box (pm_sl_entry_verdict). Each node and
- * entry is scored by its least rowid; SQLite's R*Tree keeps a queue by score and takes the lowest
- * first, and no entry scores below the node it is in, so the entries come out in rowid order. */
-static int rowid_order_query(sqlite3_rtree_query_info *q)
-{
-    if (q->nParam != 6 || q->nCoord != 6)
-        return SQLITE_ERROR;
-    const sqlite3_rtree_dbl *p = q->aParam, *a = q->aCoord; /* x, x, y, y, rowid, rowid */
-    int meets = extent_meets(a, p) && a[5] >= p[4];
-    if (meets && p[5] != 0 && q->iLevel == 0)
-        meets = pm_sl_entry_verdict(1, q->iRowid, a, p) != PM_SL_OUTSIDE;
-    q->eWithin = meets ? PARTLY_WITHIN : NOT_WITHIN;
-    q->rScore = a[4];
-    return SQLITE_OK;
-}
-
-/* pm_box_count (internal.h). */
-static int box_count_query(sqlite3_rtree_query_info *q)
-{
-    struct pm_sl_box_count *bc = q->pContext;
-    if (q->nParam != 5 || (q->nCoord != 4 && q->nCoord != 6))
-        return SQLITE_ERROR;
-    const sqlite3_rtree_dbl *p = q->aParam, *a = q->aCoord;
-    q->eWithin = NOT_WITHIN;
-    if (bc->inside > bc->cap || !extent_meets(a, p))
-        return SQLITE_OK;
-    if (q->iLevel > 0) {
-        q->eWithin = PARTLY_WITHIN;
-        return SQLITE_OK;
-    }
-    int verdict = pm_sl_entry_verdict(p[4] != 0, q->iRowid, a, p);
-    if (verdict == PM_SL_INSIDE)
-        bc->inside++;
-    else if (verdict == PM_SL_EDGE)
-        q->eWithin = PARTLY_WITHIN;
-    return SQLITE_OK;
-}
-
-int pm_sl_register_box_count(sqlite3 *db, struct pm_sl_box_count *bc)
-{
-    return sqlite3_rtree_query_callback(db, "pm_box_count", box_count_query, bc, NULL) == SQLITE_OK
-               ? 0
-               : -1;
-}
-
 int pm_sl_register_functions(sqlite3 *db)
 {
     const int flags = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
@@ -511,6 +455,5 @@ int pm_sl_register_functions(sqlite3 *db)
     rc |= sqlite3_create_function_v2(db, "pm_in_polygon", 3, flags,
                                      pm_calloc(1, sizeof(struct polygon_cache)), in_polygon_fn,
                                      NULL, NULL, polygon_cache_free);
-    rc |= sqlite3_rtree_query_callback(db, "pm_rowid_order", rowid_order_query, NULL, NULL);
     return rc == SQLITE_OK ? 0 : -1;
 }
