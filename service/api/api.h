@@ -39,6 +39,10 @@ struct pm_stream {
     ssize_t (*read)(void *ctx, char *buf, size_t max);
     void (*free)(void *ctx);
     void *ctx;
+    /* Optional: the whole body at once, if it ends within limit bytes: 1 with it moved into
+     * *body (the stream is then spent: only free follows), 0 if it is longer (read gives it
+     * all, from the start), -1 if it failed. Spares the copies of a body read piece by piece. */
+    int (*take)(void *ctx, size_t limit, struct pm_strbuf *body);
 };
 
 struct pm_response {

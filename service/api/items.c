@@ -171,7 +171,7 @@ struct items_stream {
     struct pm_session *session;
     struct pm_cursor *cursor;
     const struct pm_collection *collection;
-    struct pm_strbuf buf; /* produced; buf.data[0 .. sent) went out in the last read */
+    struct pm_strbuf buf; /* produced; buf.data[0 .. sent) went out */
     size_t sent;
     enum { S_BEGIN, S_ROWS, S_DONE } state;
     long returned;
@@ -265,21 +265,22 @@ static ssize_t items_stream_read(void *ctx, char *out, size_t max)
 {
     struct items_stream *s = ctx;
     /* Drop what was sent before producing more, so the buffer holds at most one read's worth
-     * plus one feature, whatever the size of the page. */
-    if (s->sent) {
+     * plus one feature, whatever the size of the page (more only after a take that found the
+     * page too long: that is sent first). */
+    if (s->sent && s->buf.len - s->sent < max && s->state != S_DONE) {
         memmove(s->buf.data, s->buf.data + s->sent, s->buf.len - s->sent);
         s->buf.len -= s->sent;
         s->buf.data[s->buf.len] = '\0';
         s->sent = 0;
     }
-    while (s->buf.len < max && s->state != S_DONE)
+    while (s->buf.len - s->sent < max && s->state != S_DONE)
         if (items_stream_produce(s))
             return -1;
-    size_t n = s->buf.len;
+    size_t n = s->buf.len - s->sent;
     if (n > max)
         n = max;
-    memcpy(out, s->buf.data, n);
-    s->sent = n;
+    memcpy(out, s->buf.data + s->sent, n);
+    s->sent += n;
     if (s->copying) {
         if (s->copy.len + n > pm_cache_max_entry(s->api->cache)) {
             s->copying = 0;
@@ -295,6 +296,25 @@ static ssize_t items_stream_read(void *ctx, char *out, size_t max)
         s->copying = 0;
     }
     return (ssize_t)n;
+}
+
+/* pm_stream.take (api.h): the page produced into the stream's buffer, which becomes the body;
+ * the cache gets a copy. */
+static int items_stream_take(void *ctx, size_t limit, struct pm_strbuf *body)
+{
+    struct items_stream *s = ctx;
+    while (s->buf.len <= limit && s->state != S_DONE)
+        if (items_stream_produce(s))
+            return -1;
+    if (s->state != S_DONE || s->buf.len > limit)
+        return 0;
+    if (s->copying)
+        pm_cache_put(s->api->cache, s->cache_key, s->buf.data, s->buf.len, PM_TYPE_GEOJSON);
+    s->copying = 0;
+    pm_strbuf_fini(body);
+    *body = s->buf;
+    pm_strbuf_init(&s->buf);
+    return 1;
 }
 
 /* A property value as HTML text (null as nothing). */
@@ -483,13 +503,16 @@ int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c,
     snprintf(s->request_id, sizeof s->request_id, "%s",
              ctx->req->request_id ? ctx->req->request_id : "-");
     pm_strbuf_init(&s->buf);
+    /* Room for the page at once, up to 128 KB, at about 1 KB a feature (this data's): growing
+     * by doubling would copy it as often. */
+    pm_strbuf_reserve(&s->buf, p->limit < 128 ? ((size_t)p->limit + 4) * 1024 : 128 * 1024);
     pm_strbuf_init(&s->copy);
     s->copying = ctx->api->cache != NULL;
     snprintf(s->cache_key, sizeof s->cache_key, "%s", ctx->resp->etag);
     ctx->resp->status = 200;
     ctx->resp->content_type = PM_TYPE_GEOJSON;
-    ctx->resp->stream =
-        (struct pm_stream){.read = items_stream_read, .free = items_stream_free, .ctx = s};
+    ctx->resp->stream = (struct pm_stream){
+        .read = items_stream_read, .free = items_stream_free, .ctx = s, .take = items_stream_take};
     return 0;
 }
 

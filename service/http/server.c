@@ -215,10 +215,26 @@ static void prefixed_free(void *ctx)
  * stream); else keep them in front of the rest of the stream. */
 static void preread(struct pm_response *resp)
 {
+    int taken = resp->stream.take ? 0 : -2;
+    if (resp->stream.take) {
+        struct pm_strbuf body;
+        pm_strbuf_init(&body);
+        taken = resp->stream.take(resp->stream.ctx, PREREAD, &body);
+        if (taken == 1) {
+            resp->stream.free(resp->stream.ctx);
+            resp->stream = (struct pm_stream){0};
+            pm_strbuf_fini(&resp->body);
+            resp->body = body;
+            return;
+        }
+        pm_strbuf_fini(&body);
+        if (taken == 0)
+            return; /* longer: streamed, from the start */
+    }
     size_t len = 0, size = 32 * 1024; /* doubled up to PREREAD as the stream goes on */
     char *head = pm_malloc(size + 1);
-    ssize_t n;
-    do {
+    ssize_t n = taken; /* -1: the stream failed in take */
+    while (taken == -2 && n != 0) {
         if (len == size) {
             size *= 2;
             head = pm_realloc(head, size + 1);
@@ -226,7 +242,9 @@ static void preread(struct pm_response *resp)
         n = resp->stream.read(resp->stream.ctx, head + len, size - len);
         if (n > 0)
             len += (size_t)n;
-    } while (n > 0 && len < PREREAD);
+        if (n < 0 || len >= PREREAD)
+            break;
+    }
     head[len] = '\0';
     if (n == 0) {
         resp->stream.free(resp->stream.ctx);
@@ -336,6 +354,7 @@ static int gzip_wrap(struct pm_stream *s)
     s->read = gzip_read;
     s->free = gzip_free;
     s->ctx = g;
+    s->take = NULL;
     return 1;
 }
 
