@@ -241,8 +241,9 @@ static void missing_node_refused(void **state)
     for (long long r = 1; r <= 500; r++)
         put(db, r, (double)(r % 40), (double)(r % 40), (double)(r / 40), (double)(r / 40), r);
     assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "DELETE FROM idx_node WHERE nodeno = (SELECT max(nodeno) "
-                                      "FROM idx_node)",
+    assert_int_equal(sqlite3_exec(db,
+                                  "DELETE FROM idx_node WHERE nodeno = (SELECT max(nodeno) "
+                                  "FROM idx_node)",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     char *why = NULL;
