@@ -9,24 +9,25 @@
 --   _first, _last  the first and last day the feature's date stands for (NULL if undated)
 --   _x, _y   for a collection of points: the point's lon and lat (a bbox test without a
 --            geometry function)
--- and one column per entry of collection_properties, in that order.
+-- and one column per entry of collection_properties, in that order. The views of the two
+-- large tables read one row each: what they show of another table (a region's name, the
+-- partners' names) the load copied into that row (sql/load.sql).
 
 CREATE VIEW collection_cities AS
 SELECT c.rowid AS _rowid, c.id, c.geom AS _geom, c.geojson AS _geojson, NULL AS _first, NULL AS _last,
        c.lon AS _x, c.lat AS _y,
-       c.name_en, c.name_zh, c.name_ja, c.name_local, c.country, c.region,
-       r.name_en AS region_name, c.level, c.geonames_id, c.population, c.geocode_method,
-       c.geocode_confidence, c.source, c.verification, c.notes, c.partners
-FROM cities c LEFT JOIN regions r ON r.id = c.region;
+       c.name_en, c.name_zh, c.name_ja, c.name_local, c.country, c.region, c.region_name,
+       c.level, c.geonames_id, c.population, c.geocode_method, c.geocode_confidence, c.source,
+       c.verification, c.notes, c.partners
+FROM cities c;
 
 CREATE VIEW collection_partnerships AS
 SELECT p.rowid AS _rowid, p.id, p.geom AS _geom, p.geojson AS _geojson, p.established_first AS _first,
        p.established_last AS _last,
-       p.cn_city, cn.name_en AS cn_name_en, cn.name_zh AS cn_name_zh, cn.region AS cn_region,
-       p.jp_city, jp.name_en AS jp_name_en, jp.name_ja AS jp_name_ja, jp.region AS jp_region,
-       p.kind, p.level, p.established, p.established_marks, p.source, p.verification, p.notes,
-       p.distance_km, p.established_first, p.established_last
-FROM partnerships p JOIN cities cn ON cn.id = p.cn_city JOIN cities jp ON jp.id = p.jp_city;
+       p.cn_city, p.cn_name_en, p.cn_name_zh, p.cn_region, p.jp_city, p.jp_name_en,
+       p.jp_name_ja, p.jp_region, p.kind, p.level, p.established, p.established_marks, p.source,
+       p.verification, p.notes, p.distance_km, p.established_first, p.established_last
+FROM partnerships p;
 
 CREATE VIEW collection_memberships AS
 SELECT m.rowid AS _rowid, m.id, m.geom AS _geom, m.geojson AS _geojson, m.since_first AS _first,

@@ -19,23 +19,25 @@ SELECT CAST(geonames_id AS INTEGER), name, name_zh, name_ja, country, admin1, fe
        CAST(population AS INTEGER), CAST(lon AS REAL), CAST(lat AS REAL)
 FROM csv_gazetteer ORDER BY line;
 
-CREATE TEMP TABLE partner_counts (city TEXT PRIMARY KEY, n INTEGER NOT NULL);
-INSERT INTO temp.partner_counts
-SELECT city, count(*) FROM (SELECT cn_city AS city FROM csv_partnerships
-                            UNION ALL SELECT jp_city FROM csv_partnerships)
-GROUP BY city;
+-- How many affiliations each city takes part in, counted in a hash table (pm_count_keys,
+-- store/spatialite/load.c) and read back by pm_key_count(id).
+SELECT pm_count_keys('SELECT cn_city FROM csv_partnerships
+                      UNION ALL SELECT jp_city FROM csv_partnerships');
 
 -- Each table is written in id order, so that its rowids follow its ids: the spatial index
 -- below carries the rowid as a third dimension, and a bbox query finds the first features by
 -- id from it without sorting every feature in the box (store/spatialite/items.c). Geometry,
--- GeoJSON, distances and partner counts are computed in the same pass as the rows.
+-- GeoJSON, distances and partner counts are computed in the same pass as the rows, and the
+-- names the collection views show of a row's region or partners are copied into it, so that
+-- reading a feature is one row (sql/collections.sql).
 INSERT INTO cities (id, country, region, level, name_en, name_zh, name_ja, name_local,
                     geonames_id, population, geocode_method, geocode_confidence, source,
-                    verification, notes, lon, lat, geom, geojson, partners)
+                    verification, notes, lon, lat, geom, geojson, partners, region_name)
 SELECT id, country, region, level, name_en, name_zh, name_ja, name_local, geonames_id,
        population, geocode_method, geocode_confidence, source, verification, notes, lon, lat,
        MakePoint(lon, lat, 4326), AsGeoJSON(MakePoint(lon, lat, 4326), 6),
-       coalesce((SELECT n FROM temp.partner_counts WHERE city = id), 0)
+       pm_key_count(id),
+       (SELECT name_en FROM regions WHERE regions.id = region)
 FROM (
 SELECT c.id, c.country, c.region, c.level, c.name_en, c.name_zh, c.name_ja, c.name_local,
        coalesce(CAST(c.geonames_id AS INTEGER), n.geonames_id) AS geonames_id,
@@ -58,11 +60,13 @@ ORDER BY id;
 
 INSERT INTO partnerships (id, cn_city, jp_city, kind, level, established, established_marks,
                           established_first, established_last, source, verification, notes,
-                          geom, geojson, distance_km)
+                          geom, geojson, distance_km, cn_name_en, cn_name_zh, cn_region,
+                          jp_name_en, jp_name_ja, jp_region)
 SELECT p.id, p.cn_city, p.jp_city, p.kind, p.level, p.established, p.established_marks,
        pm_date_first(p.established), pm_date_last(p.established), p.source, p.verification,
        p.notes, MakeLine(cn.geom, jp.geom), AsGeoJSON(MakeLine(cn.geom, jp.geom), 6),
-       round(pm_geodesic_m(cn.lon, cn.lat, jp.lon, jp.lat) / 1000.0, 3)
+       round(pm_geodesic_m(cn.lon, cn.lat, jp.lon, jp.lat) / 1000.0, 3), cn.name_en,
+       cn.name_zh, cn.region, jp.name_en, jp.name_ja, jp.region
 FROM csv_partnerships p JOIN cities cn ON cn.id = p.cn_city JOIN cities jp ON jp.id = p.jp_city
 ORDER BY p.id;
 CREATE UNIQUE INDEX partnerships_pair ON partnerships (cn_city, jp_city);

@@ -76,6 +76,9 @@ CREATE TABLE cities (
     lon REAL,
     lat REAL,
     partners INTEGER NOT NULL DEFAULT 0, -- affiliations it takes part in (computed at load)
+    -- copied at load from regions, for the view to read without a join (the data only
+    -- changes with a new load)
+    region_name TEXT,
     geojson TEXT
 );
 
@@ -93,6 +96,14 @@ CREATE TABLE partnerships (
     verification TEXT NOT NULL CHECK (verification IN ('sourced', 'unverified')),
     notes TEXT,
     distance_km REAL, -- geodesic length of the link on WGS 84 (computed at load)
+    -- the partners' names and regions, copied at load from cities, for the view to read
+    -- without two joins
+    cn_name_en TEXT,
+    cn_name_zh TEXT,
+    cn_region TEXT,
+    jp_name_en TEXT,
+    jp_name_ja TEXT,
+    jp_region TEXT,
     geojson TEXT
 );
 -- Its indexes, partnerships_pair (UNIQUE (cn_city, jp_city)) and partnerships_jp, are built

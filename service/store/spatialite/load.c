@@ -415,6 +415,99 @@ static void rtree_pack_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
         free(all_levels[l]);
 }
 
+/* pm_count_keys(sql), then pm_key_count(key): how often each text key occurs in the one column
+ * of sql's rows, counted in a hash table and then read back key by key. The cities' partner
+ * counts (sql/load.sql): a GROUP BY of the two million ids sorted them, 2.4 s at a million
+ * partnerships, against 0.4 s so. */
+struct key_counts {
+    char **keys;
+    uint32_t *counts;
+    size_t cap, n; /* cap: a power of two, or 0 */
+};
+
+static size_t key_slot(const struct key_counts *kc, const char *key, size_t len)
+{
+    size_t i = (size_t)pm_fnv1a(PM_FNV_INIT, key, len) & (kc->cap - 1);
+    while (kc->keys[i] && strcmp(kc->keys[i], key))
+        i = (i + 1) & (kc->cap - 1);
+    return i;
+}
+
+static void key_counts_clear(struct key_counts *kc)
+{
+    for (size_t i = 0; i < kc->cap; i++)
+        free(kc->keys[i]);
+    free(kc->keys);
+    free(kc->counts);
+    memset(kc, 0, sizeof *kc);
+}
+
+static void key_counts_free(void *p)
+{
+    key_counts_clear(p);
+    free(p);
+}
+
+static void key_counts_add(struct key_counts *kc, const char *key)
+{
+    if (2 * (kc->n + 1) > kc->cap) { /* at most half full */
+        struct key_counts grown = {.cap = kc->cap ? 2 * kc->cap : 1024};
+        grown.keys = pm_calloc(grown.cap, sizeof *grown.keys);
+        grown.counts = pm_calloc(grown.cap, sizeof *grown.counts);
+        for (size_t i = 0; i < kc->cap; i++) {
+            if (!kc->keys[i])
+                continue;
+            size_t j = key_slot(&grown, kc->keys[i], strlen(kc->keys[i]));
+            grown.keys[j] = kc->keys[i];
+            grown.counts[j] = kc->counts[i];
+        }
+        grown.n = kc->n;
+        free(kc->keys);
+        free(kc->counts);
+        *kc = grown;
+    }
+    size_t i = key_slot(kc, key, strlen(key));
+    if (!kc->keys[i]) {
+        kc->keys[i] = pm_strdup(key);
+        kc->n++;
+    }
+    kc->counts[i]++;
+}
+
+static void count_keys_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    struct key_counts *kc = sqlite3_user_data(ctx);
+    const char *src = (const char *)sqlite3_value_text(argv[0]);
+    sqlite3_stmt *st = NULL;
+    key_counts_clear(kc);
+    if (!src ||
+        sqlite3_prepare_v2(sqlite3_context_db_handle(ctx), src, -1, &st, NULL) != SQLITE_OK) {
+        sqlite3_result_error(ctx, "pm_count_keys: not a query", -1);
+        return;
+    }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *key = (const char *)sqlite3_column_text(st, 0);
+        if (key)
+            key_counts_add(kc, key);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        sqlite3_result_error(ctx, sqlite3_errmsg(sqlite3_context_db_handle(ctx)), -1);
+    else
+        sqlite3_result_int64(ctx, (sqlite3_int64)kc->n);
+}
+
+static void key_count_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    const struct key_counts *kc = sqlite3_user_data(ctx);
+    const char *key = (const char *)sqlite3_value_text(argv[0]);
+    size_t i = key && kc->cap ? key_slot(kc, key, strlen(key)) : 0;
+    sqlite3_result_int64(ctx, key && kc->cap && kc->keys[i] ? kc->counts[i] : 0);
+}
+
 /* --- CSV reading ---------------------------------------------------------------------- */
 
 /* One CSV file being read: the header, the current record, and where it goes. */
@@ -901,6 +994,11 @@ int pm_spatialite_load(const char *db_path, const char *data_dir, FILE *out, FIL
                             NULL);
     sqlite3_create_function(ld.db, "pm_segment_rising", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                             segment_rising_fn, NULL, NULL);
+    struct key_counts *counts = pm_calloc(1, sizeof *counts);
+    sqlite3_create_function(ld.db, "pm_count_keys", 1, SQLITE_UTF8, counts, count_keys_fn, NULL,
+                            NULL);
+    sqlite3_create_function_v2(ld.db, "pm_key_count", 1, SQLITE_UTF8, counts, key_count_fn, NULL,
+                               NULL, key_counts_free);
     /* The file is private until renamed, so no journal is needed: a crash leaves only a
      * stray .loading file, never a damaged database at db_path. */
     sqlite3_exec(ld.db,
