@@ -390,6 +390,37 @@ static void quoted_fields_and_cjk_round_trip(void **state)
     sqlite3_close(db);
 }
 
+/* What the load computes or copies into a row agrees with the tables it comes from: a city's
+ * partner count (counted in a hash table) with its partnerships, its region name with
+ * regions, a link's partner names and regions with cities. Each query counts the rows that
+ * disagree; the fixture has partnerships, and cities with none. */
+static void copied_and_counted_columns_agree(void **state)
+{
+    struct env *e = *state;
+    char *report;
+    if (load(e, &report, NULL) != 0)
+        fail_msg("load failed:\n%s", report);
+    free(report);
+    sqlite3 *db = open_db(e->db);
+    expect_text(db,
+                "SELECT count(*) FILTER (WHERE partners <> (SELECT count(*) FROM partnerships p "
+                "WHERE p.cn_city = c.id OR p.jp_city = c.id)) || ' ' || "
+                "count(*) FILTER (WHERE partners = 0) || ' ' || "
+                "(sum(partners) = 2 * (SELECT count(*) FROM partnerships)) FROM cities c",
+                NULL, "0 1 1");
+    expect_text(db,
+                "SELECT count(*) FROM cities c LEFT JOIN regions r ON r.id = c.region "
+                "WHERE c.region_name IS NOT r.name_en",
+                NULL, "0");
+    expect_text(db,
+                "SELECT count(*) FROM partnerships p JOIN cities cn ON cn.id = p.cn_city "
+                "JOIN cities jp ON jp.id = p.jp_city WHERE p.cn_name_en IS NOT cn.name_en OR "
+                "p.cn_name_zh IS NOT cn.name_zh OR p.cn_region IS NOT cn.region OR p.jp_name_en IS "
+                "NOT jp.name_en OR p.jp_name_ja IS NOT jp.name_ja OR p.jp_region IS NOT jp.region",
+                NULL, "0");
+    sqlite3_close(db);
+}
+
 /* The index of property `name` of collection c. */
 static size_t prop_index(const struct pm_collection *c, const char *name)
 {
@@ -899,6 +930,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         T(good_data_loads),
         T(quoted_fields_and_cjk_round_trip),
+        T(copied_and_counted_columns_agree),
         T(store_reads_back_what_was_loaded),
         T(byte_order_mark_and_crlf_accepted),
         T(bad_date),
