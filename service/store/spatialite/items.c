@@ -352,9 +352,12 @@ static void select_columns_from(struct pm_strbuf *sql, const struct pm_collectio
                                 const char *from)
 {
     pm_strbuf_append_str(sql, "SELECT id, _geojson");
-    for (size_t i = 0; i < c->n_props; i++)
-        pm_strbuf_appendf(sql, ", %s", c->props[i].name);
-    pm_strbuf_appendf(sql, " FROM %s", from ? from : c->view);
+    for (size_t i = 0; i < c->n_props; i++) {
+        pm_strbuf_append_str(sql, ", ");
+        pm_strbuf_append_str(sql, c->props[i].name);
+    }
+    pm_strbuf_append_str(sql, " FROM ");
+    pm_strbuf_append_str(sql, from ? from : c->view);
 }
 
 static void select_columns(struct pm_strbuf *sql, const struct pm_collection *c)

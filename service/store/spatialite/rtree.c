@@ -63,12 +63,19 @@ static sqlite3_int64 be64(const unsigned char *p)
     return (sqlite3_int64)((uint64_t)be32(p) << 32 | be32(p + 4));
 }
 
+/* Coordinate k of the cell at p (xmin, xmax, ymin, ymax, ...). */
+static float cell_coord(const unsigned char *p, int k)
+{
+    uint32_t u = be32(p + 8 + 4 * k);
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
 static void cell_box(const unsigned char *p, int dims, float *box)
 {
-    for (int k = 0; k < 2 * dims; k++) {
-        uint32_t u = be32(p + 8 + 4 * k);
-        memcpy(&box[k], &u, sizeof box[k]);
-    }
+    for (int k = 0; k < 2 * dims; k++)
+        box[k] = cell_coord(p, k);
 }
 
 /* Node `no`: its data (valid until st is reset) and its number of cells, or -1 when it is
@@ -189,10 +196,14 @@ static sqlite3_stmt *leaf_stmt(struct pm_sl_rtree_reader *r, size_t tree)
 
 /* Does the box b (xmin, xmax, ymin, ymax) meet q (w, s, e, n; w > e across the
  * antimeridian)? */
+static int meets_x(float xmin, float xmax, const double q[4])
+{
+    return q[0] <= q[2] ? xmax >= q[0] && xmin <= q[2] : xmax >= q[0] || xmin <= q[2];
+}
+
 static int box_meets(const float *b, const double q[4])
 {
-    int meets_x = q[0] <= q[2] ? b[1] >= q[0] && b[0] <= q[2] : b[1] >= q[0] || b[0] <= q[2];
-    return meets_x && b[3] >= q[1] && b[2] <= q[3];
+    return meets_x(b[0], b[1], q) && b[3] >= q[1] && b[2] <= q[3];
 }
 
 /* Does b lie inside q (not across the antimeridian)? */
@@ -384,9 +395,14 @@ static int walk_next(sqlite3_vtab_cursor *cur)
         const unsigned char *d;
         int n = st ? read_node(st, it.id, t->cell_size, &d) : -1;
         for (int i = 0; i < n; i++) {
-            float b[6];
-            cell_box(d + 4 + i * t->cell_size, t->dims, b);
-            walk_offer(c, be64(d + 4 + i * t->cell_size), b, RT_ENTRY);
+            /* The entry's box, decoded as far as its tests need: most miss in x. */
+            const unsigned char *p = d + 4 + i * t->cell_size;
+            float b[6] = {cell_coord(p, 0), cell_coord(p, 1)};
+            if (!meets_x(b[0], b[1], c->box))
+                continue;
+            for (int k = 2; k < 6; k++)
+                b[k] = cell_coord(p, k);
+            walk_offer(c, be64(p), b, RT_ENTRY);
         }
         if (st)
             sqlite3_reset(st);
