@@ -259,14 +259,26 @@ static void test_http_streaming_box_counts(void **state)
     assert_int_equal(matched_of("/collections/cities/items?limit=100&bbox=89.95,41.95,99.95,44.05",
                                 "mn-syn-00000", "mn-syn-00240"),
                      -1);
-    /* 21 rows but the first left out by population: 2,000; then 99 of the first row too. */
+    /* A filtered box is counted when it holds at most 2,000 places (the count tests each):
+     * 20 rows of 100, the first left out by population: 1,900; 21 rows: left out, whatever
+     * the matches. */
+    assert_int_equal(matched_of("/collections/cities/items?limit=100&filter=S_INTERSECTS(geometry,"
+                                "BBOX(89.95,41.95,99.95,43.95))%20AND%20population%20%3E=%201240",
+                                "mn-syn-00240", "mn-syn-00480"),
+                     1900);
     assert_int_equal(matched_of("/collections/cities/items?limit=100&filter=S_INTERSECTS(geometry,"
                                 "BBOX(89.95,41.95,99.95,44.05))%20AND%20population%20%3E=%201240",
                                 "mn-syn-00240", "mn-syn-00480"),
-                     2000);
+                     -1);
+    /* 150 matches among the 960 places of 4 rows of 240 are counted; among all 12,000 they
+     * are left out. */
     assert_int_equal(matched_of("/collections/cities/items?limit=100&filter=S_INTERSECTS(geometry,"
-                                "BBOX(89.95,41.95,99.95,44.05))%20AND%20population%20%3E%201000",
-                                "mn-syn-00001", "mn-syn-00241"),
+                                "BBOX(89.95,41.95,113.95,42.35))%20AND%20population%20%3C%201150",
+                                "mn-syn-00000", "mn-syn-00100"),
+                     150);
+    assert_int_equal(matched_of("/collections/cities/items?limit=100&filter=S_INTERSECTS(geometry,"
+                                "BBOX(89.95,41.95,113.95,46.95))%20AND%20population%20%3C%201150",
+                                "mn-syn-00000", "mn-syn-00100"),
                      -1);
     /* With an equality the filter goes the general way, counted up to 100,000. */
     assert_int_equal(matched_of("/collections/cities/items?limit=100&filter=S_INTERSECTS(geometry,"

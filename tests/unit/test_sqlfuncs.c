@@ -121,8 +121,8 @@ static size_t walk(sqlite3 *db, const double box[4], long long lo, int lines, lo
 {
     const long long more[] = {lo};
     return rows(db,
-                lines ? "SELECT rid FROM pm_walk(1, ?, ?, ?, ?, ?)"
-                      : "SELECT rid FROM pm_walk(0, ?, ?, ?, ?, ?)",
+                lines ? "SELECT rid FROM pm_walk(1, ?, ?, ?, ?, ?, 0)"
+                      : "SELECT rid FROM pm_walk(0, ?, ?, ?, ?, ?, 0)",
                 box, more, 1, out, cap);
 }
 
@@ -189,6 +189,25 @@ static void points_in_rowid_order(void **state)
             }
             if (n != want)
                 fail_msg("box %zu from %lld: %zu entries, expected %zu", k, los[l], n, want);
+        }
+        /* At most 5 given: the first 5, and the walk says it stopped with more to give. */
+        size_t all = walk(db, b, 1, 0, got, N);
+        if (all > 5) {
+            assert_int_equal(reader.capped, 0);
+            /* At most as many as there are: all of them, and not stopped short. */
+            static long long again[N];
+            const long long exactly[] = {1, (long long)all};
+            assert_int_equal(
+                rows(db, "SELECT rid FROM pm_walk(0, ?, ?, ?, ?, ?, ?)", b, exactly, 2, again, N),
+                all);
+            assert_int_equal(reader.capped, 0);
+            static long long first[N];
+            const long long one[] = {1};
+            size_t m =
+                rows(db, "SELECT rid FROM pm_walk(0, ?, ?, ?, ?, ?, 5)", b, one, 1, first, N);
+            assert_int_equal(m, 5);
+            assert_memory_equal(first, got, 5 * sizeof first[0]);
+            assert_int_equal(reader.capped, 1);
         }
         /* Counted: every point in the box (none lies within float rounding of an edge). */
         size_t n_edge, want = walk(db, b, 1, 0, got, N);

@@ -31,15 +31,16 @@ struct pm_sl_rtree *pm_sl_rtree_open(sqlite3 *db, const char *name, int dims, in
 void pm_sl_rtree_free(struct pm_sl_rtree *t);
 
 /* What reads the leaves of the trees on one connection, and the table-valued function
- * pm_walk(tree, w, s, e, n, lo) on it: the column rid, the rowid of each entry of trees[tree]
- * (an idx_<table>_rid) meeting the box w, s, e, n (w > e: across the antimeridian), from
- * rowid lo on, in rowid order; of segments, not those that clearly miss the box
- * (pm_sl_entry_verdict). */
+ * pm_walk(tree, w, s, e, n, lo, most) on it: the column rid, the rowid of each entry of
+ * trees[tree] (an idx_<table>_rid) meeting the box w, s, e, n (w > e: across the
+ * antimeridian), from rowid lo on, in rowid order, at most `most` of them (0: all); of
+ * segments, not those that clearly miss the box (pm_sl_entry_verdict). */
 struct pm_sl_rtree_reader {
     sqlite3 *db;
     struct pm_sl_rtree *const *trees; /* borrowed; NULL where a tree is not read */
     size_t n;
     sqlite3_stmt **leaf; /* a leaf of each tree, prepared when first needed */
+    int capped;          /* the last walk stopped at its `most` with more to give */
 };
 /* Registers pm_walk on db (r must stay where it is). 0 or -1. */
 int pm_sl_rtree_reader_init(struct pm_sl_rtree_reader *r, sqlite3 *db);

@@ -687,6 +687,11 @@ static int near_open(struct pm_session *s, const struct pm_collection *c,
  * exact in the index's 32-bit floats up to 2^24. */
 #define RID_EXACT_MAX 16777216LL
 #define PM_COUNT_BOX 2000
+/* A conditioned box counts numberMatched by walking it again, each entry tested on its row:
+ * it gives up (numberMatched left out) past this many entries of the box, whatever the
+ * matches among them. A selective filter over a large box would otherwise read every row;
+ * as it is, the count costs at most as many row tests as the box's first 2,000 entries. */
+#define PM_COUNT_WALK 2000
 
 /* The index of c's trees in the store's (internal.h: pm_sl_store.trees). */
 static size_t geom_tree(const struct pm_session *s, const struct pm_collection *c)
@@ -721,7 +726,8 @@ static int walkable(const struct pm_items_params *p, double box[4])
  * index is the outer loop) and the rowid lookup of each row give. The walk itself passes
  * over a line whose segment clearly misses the box (pm_sl_entry_verdict) without its row.
  * numberMatched is counted the same way (from the start of the box), after the page and only
- * up to PM_COUNT_BOX: a count further than that would cost more than the page. */
+ * up to PM_COUNT_BOX matches among at most PM_COUNT_WALK entries: a count further than that
+ * would cost more than the page. */
 static int walk_open(struct pm_session *s, const struct pm_collection *c,
                      const struct pm_items_params *p, const double box[4], long long lo,
                      struct pm_cursor **out, long long *matched_out, struct pm_strbuf *count_where,
@@ -736,7 +742,7 @@ static int walk_open(struct pm_session *s, const struct pm_collection *c,
     if (rc == 0) {
         /* The collection's idx_<table>_rid, the box, and the rowid to start from. */
         pm_strbuf_append_str(&where, " AND v._rowid = r.rid AND r.tree = ? AND r.w = ? AND "
-                                     "r.s = ? AND r.e = ? AND r.n = ? AND r.lo = ?");
+                                     "r.s = ? AND r.e = ? AND r.n = ? AND r.lo = ? AND r.most = ?");
         pm_sl_bind_int(&b, (long long)rid_tree(s, c));
         for (int i = 0; i < 4; i++)
             pm_sl_bind_double(&b, box[i]);
@@ -746,7 +752,9 @@ static int walk_open(struct pm_session *s, const struct pm_collection *c,
         pm_sl_binds_fini(count_binds);
         pm_sl_binds_append(count_binds, &b);
         pm_sl_bind_int(count_binds, 0);
+        pm_sl_bind_int(count_binds, PM_COUNT_WALK);
         pm_sl_bind_int(&b, lo);
+        pm_sl_bind_int(&b, 0); /* the page stops at its LIMIT */
         select_columns_from(&sql, c, from);
         pm_strbuf_append(&sql, where.data, where.len);
         pm_strbuf_append_str(&sql, " LIMIT ?");
@@ -1050,7 +1058,7 @@ int pm_sl_cursor_matched(struct pm_cursor *cur, long returned, int more, long lo
     if (count_matches(cur->session, cur->count_from ? cur->count_from : cur->collection->view,
                       &cur->count_where, &cur->count_binds, cur->count_most, matched, err))
         return -1;
-    if (*matched > cur->count_most)
+    if (*matched > cur->count_most || (cur->count_from && cur->session->rtrees.capped))
         *matched = -1;
     return 0;
 }

@@ -298,11 +298,12 @@ int pm_sl_rtree_count(struct pm_sl_rtree_reader *r, size_t tree, const double bo
 
 /* --- pm_walk ------------------------------------------------------------------------- */
 
-/* pm_walk(tree, w, s, e, n, lo): rid, the rowid of each entry of the reader's tree `tree` (an
- * idx_<table>_rid) that meets the box w, s, e, n (w > e: across the antimeridian), from rowid
- * lo on, in rowid order; for a tree of segments, not those whose segment clearly misses the
- * box (pm_sl_entry_verdict). */
-enum { WALK_RID, WALK_TREE, WALK_W, WALK_S, WALK_E, WALK_N, WALK_LO, WALK_COLUMNS };
+/* pm_walk(tree, w, s, e, n, lo, most): rid, the rowid of each entry of the reader's tree `tree`
+ * (an idx_<table>_rid) that meets the box w, s, e, n (w > e: across the antimeridian), from
+ * rowid lo on, in rowid order, at most `most` of them (0: all; the reader's `capped` says
+ * whether it stopped there with more to give); for a tree of segments, not those whose
+ * segment clearly misses the box (pm_sl_entry_verdict). */
+enum { WALK_RID, WALK_TREE, WALK_W, WALK_S, WALK_E, WALK_N, WALK_LO, WALK_MOST, WALK_COLUMNS };
 
 struct walk_item {
     double score; /* the least rowid under it */
@@ -315,7 +316,7 @@ struct walk_cursor {
     const struct pm_sl_rtree *t;
     size_t tree;
     double box[4];
-    sqlite3_int64 lo, rid;
+    sqlite3_int64 lo, rid, most, given;
     int eof;
     struct walk_item *heap;
     size_t n, cap;
@@ -379,8 +380,13 @@ static int walk_next(sqlite3_vtab_cursor *cur)
     const struct pm_sl_rtree *t = c->t;
     while (c->n > 0) {
         struct walk_item it = heap_pop(c);
+        if (it.child == RT_ENTRY && c->most && c->given == c->most) {
+            vt->r->capped = 1; /* there is one more */
+            break;
+        }
         if (it.child == RT_ENTRY) {
             c->rid = t->lines ? it.id >> 1 : it.id;
+            c->given++;
             return SQLITE_OK;
         }
         if (it.child >= 0) {
@@ -426,6 +432,7 @@ static int walk_filter(sqlite3_vtab_cursor *cur, int idx_num, const char *idx_st
     struct walk_vtab *vt = (struct walk_vtab *)cur->pVtab;
     c->n = 0;
     c->eof = 1;
+    vt->r->capped = 0;
     if (argc != WALK_COLUMNS - 1)
         return SQLITE_ERROR;
     sqlite3_int64 tree = sqlite3_value_int64(argv[0]);
@@ -439,6 +446,8 @@ static int walk_filter(sqlite3_vtab_cursor *cur, int idx_num, const char *idx_st
     for (int k = 0; k < 4; k++)
         c->box[k] = sqlite3_value_double(argv[1 + k]);
     c->lo = sqlite3_value_int64(argv[5]);
+    c->most = sqlite3_value_int64(argv[6]);
+    c->given = 0;
     c->eof = 0;
     const struct rt_node *root = &c->t->nodes[0];
     for (uint32_t i = 0; i < root->n; i++) {
@@ -455,7 +464,7 @@ static int walk_connect(sqlite3 *db, void *aux, int argc, const char *const *arg
     (void)argv;
     (void)err;
     int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(rid INTEGER, tree HIDDEN, w HIDDEN, "
-                                      "s HIDDEN, e HIDDEN, n HIDDEN, lo HIDDEN)");
+                                      "s HIDDEN, e HIDDEN, n HIDDEN, lo HIDDEN, most HIDDEN)");
     if (rc != SQLITE_OK)
         return rc;
     struct walk_vtab *vt = sqlite3_malloc(sizeof *vt);
@@ -527,6 +536,8 @@ static int walk_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
         sqlite3_result_int64(ctx, (sqlite3_int64)c->tree);
     else if (col == WALK_LO)
         sqlite3_result_int64(ctx, c->lo);
+    else if (col == WALK_MOST)
+        sqlite3_result_int64(ctx, c->most);
     else
         sqlite3_result_double(ctx, c->box[col - WALK_W]);
     return SQLITE_OK;
