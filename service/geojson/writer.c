@@ -144,9 +144,14 @@ void pm_feature_writer_fini(struct pm_feature_writer *w)
 #define PUT(w, lit) (memcpy((w), (lit), sizeof(lit) - 1), (w) + sizeof(lit) - 1)
 
 /* The most a value takes written: %.17g of a double is at most 24 bytes. */
+static size_t text_len(const struct pm_value *v)
+{
+    return v->len ? v->len : strlen(v->s);
+}
+
 static size_t value_room(const struct pm_value *v)
 {
-    return v->type == PM_VALUE_TEXT ? 6 * strlen(v->s) + 2 : 24;
+    return v->type == PM_VALUE_TEXT ? 6 * text_len(v) + 2 : 24;
 }
 
 static char *put_value(char *w, const struct pm_value *v)
@@ -160,7 +165,7 @@ static char *put_value(char *w, const struct pm_value *v)
         return w + snprintf(w, 25, "%.17g", v->r);
     case PM_VALUE_TEXT:
         *w++ = '"';
-        w = pm_json_escape_to(w, v->s);
+        w = pm_json_escape_n_to(w, v->s, text_len(v));
         *w++ = '"';
         return w;
     }

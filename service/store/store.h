@@ -88,6 +88,7 @@ struct pm_value {
     long long i;
     double r;
     const char *s; /* UTF-8, valid until the next cursor step */
+    size_t len;    /* the bytes of s, if the store knows them; 0: count them */
 };
 
 /* One feature as the store returns it. Every pointer is owned by the cursor and valid until

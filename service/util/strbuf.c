@@ -96,8 +96,7 @@ void pm_strbuf_appendf(struct pm_strbuf *b, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Bytes that end a run of plain bytes in a JSON string: the NUL that ends s, the controls,
- * '"' and '\\'. */
+/* Bytes a JSON string must escape: the controls (NUL among them), '"' and '\\'. */
 /* clang-format off */
 static const unsigned char json_stop[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 0x00 - 0x0f */
@@ -107,20 +106,38 @@ static const unsigned char json_stop[256] = {
 };
 /* clang-format on */
 
-char *pm_json_escape_to(char *w, const char *s)
+/* Does any of the eight bytes of x fall below n (n <= 128), or equal c? Exact as to whether
+ * any does (the borrows can mark a byte above a true one, never one alone). */
+#define BYTES(b) (0x0101010101010101ULL * (b))
+#define ANY_BELOW(x, n) (((x)-BYTES(n)) & ~(x)&BYTES(0x80))
+#define ANY_EQUAL(x, c) ANY_BELOW((x) ^ BYTES(c), 1)
+
+char *pm_json_escape_n_to(char *w, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *p = (const unsigned char *)s, *end = p + n;
     for (;;) {
+        /* Eight bytes at a time while none of them needs escaping, then byte by byte up to
+         * the next that does: s[n], a NUL, ends the last run. */
+        while (end - p >= 8) {
+            uint64_t x;
+            memcpy(&x, p, 8);
+            if (ANY_BELOW(x, 0x20) | ANY_EQUAL(x, '"') | ANY_EQUAL(x, '\\'))
+                break;
+            memcpy(w, p, 8);
+            w += 8;
+            p += 8;
+        }
         while (!json_stop[*p])
             *w++ = (char)*p++;
-        if (!*p)
+        if (p >= end)
             return w;
+        unsigned char c = *p++;
         *w++ = '\\';
-        switch (*p) {
+        switch (c) {
         case '"':
         case '\\':
-            *w++ = (char)*p;
+            *w++ = (char)c;
             break;
         case '\n':
             *w++ = 'n';
@@ -133,12 +150,16 @@ char *pm_json_escape_to(char *w, const char *s)
             break;
         default:
             memcpy(w, "u00", 3);
-            w[3] = hex[*p >> 4];
-            w[4] = hex[*p & 15];
+            w[3] = hex[c >> 4];
+            w[4] = hex[c & 15];
             w += 5;
         }
-        p++;
     }
+}
+
+char *pm_json_escape_to(char *w, const char *s)
+{
+    return pm_json_escape_n_to(w, s, strlen(s));
 }
 
 void pm_strbuf_append_json_str(struct pm_strbuf *b, const char *s)

@@ -54,6 +54,8 @@ void pm_strbuf_append_int(struct pm_strbuf *b, long long v);
 /* The same escapes written at w, which must have room for 6 bytes per byte of s (JSON), 3
  * (URL) or 20 in all (integer): the end of what was written. */
 char *pm_json_escape_to(char *w, const char *s);
+/* The n bytes at s, where s[n] is a NUL (a NUL among them is escaped, \u0000). */
+char *pm_json_escape_n_to(char *w, const char *s, size_t n);
 char *pm_urlenc_to(char *w, const char *s);
 char *pm_int_to(char *w, long long v);
 /* Hand the data to the caller (who frees it with free()) and reset the buffer. */

@@ -188,6 +188,46 @@ static void json_passes_utf8_through(void **state)
     check_json("é\n", "é\\n");
 }
 
+/* The escape of n bytes, eight at a time where it can: each byte that needs escaping, at every
+ * place in and around an eight-byte block, in texts of 0 to 40 bytes, gives what escaping byte
+ * by byte gives (written here the plain way). An embedded NUL is escaped too. */
+static void json_escape_n_at_every_offset(void **state)
+{
+    (void)state;
+    const unsigned char specials[] = {'"',  '\\', '\n', '\r', '\t', 0x01,
+                                      0x1f, 0x00, 0x7f, 0xe5, ' '};
+    for (size_t n = 0; n <= 40; n++)
+        for (size_t at = 0; at < n || (n == 0 && at == 0); at++)
+            for (size_t k = 0; k < sizeof specials; k++) {
+                char in[42], want[41 * 6 + 1], got[41 * 6 + 1];
+                for (size_t i = 0; i < n; i++)
+                    in[i] = (char)('a' + i % 26);
+                in[n] = '\0';
+                if (n)
+                    in[at] = (char)specials[k];
+                char *w = want;
+                for (size_t i = 0; i < n; i++) {
+                    unsigned char c = (unsigned char)in[i];
+                    if (c == '"' || c == '\\')
+                        w += sprintf(w, "\\%c", c);
+                    else if (c == '\n')
+                        w += sprintf(w, "\\n");
+                    else if (c == '\r')
+                        w += sprintf(w, "\\r");
+                    else if (c == '\t')
+                        w += sprintf(w, "\\t");
+                    else if (c < 0x20)
+                        w += sprintf(w, "\\u%04x", c);
+                    else
+                        *w++ = (char)c;
+                }
+                char *end = pm_json_escape_n_to(got, in, n);
+                if ((size_t)(end - got) != (size_t)(w - want) ||
+                    memcmp(got, want, (size_t)(w - want)))
+                    fail_msg("%zu bytes, byte 0x%02x at %zu: escaped wrongly", n, specials[k], at);
+            }
+}
+
 static void html_escapes_five_chars(void **state)
 {
     (void)state;
@@ -444,6 +484,7 @@ int main(void)
         cmocka_unit_test(json_escapes_quote_and_backslash),
         cmocka_unit_test(json_escapes_control_chars),
         cmocka_unit_test(json_passes_utf8_through),
+        cmocka_unit_test(json_escape_n_at_every_offset),
         cmocka_unit_test(html_escapes_five_chars),
         cmocka_unit_test(url_encoding),
         cmocka_unit_test(int_written_in_decimal),

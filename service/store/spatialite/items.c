@@ -1181,6 +1181,7 @@ static void read_row(struct pm_cursor *cur, struct pm_feature_row *row)
         default:
             v->type = PM_VALUE_TEXT;
             v->s = (const char *)sqlite3_value_text(col);
+            v->len = (size_t)sqlite3_value_bytes(col);
             break;
         }
     }
