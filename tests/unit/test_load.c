@@ -271,6 +271,15 @@ static int load(const struct env *e, char **report_text, char **out_text)
     return rc;
 }
 
+/* Load the fixture as edited, failing the test with the report if the load fails. */
+static void load_ok(const struct env *e)
+{
+    char *report;
+    if (load(e, &report, NULL) != 0)
+        fail_msg("load failed:\n%s", report);
+    free(report);
+}
+
 /* The load must fail and the report must contain `line`. Returns the report (caller frees). */
 static char *load_fails_with(const struct env *e, const char *line)
 {
@@ -366,10 +375,7 @@ static void quoted_fields_and_cjk_round_trip(void **state)
     /* jp-hiroshima's notes is the last field of its line and empty in the fixture. */
     edit(e, "cities.csv", "1862415,,high,shared/data/pairs.csv p018,sourced,\n",
          "1862415,,high,shared/data/pairs.csv p018,sourced," OWN_NOTE_CSV "\n");
-    char *report;
-    if (load(e, &report, NULL) != 0)
-        fail_msg("load failed:\n%s", report);
-    free(report);
+    load_ok(e);
 
     sqlite3 *db = open_db(e->db);
     expect_text(db, "SELECT notes FROM partnerships WHERE id = ?1", "chongqing--hiroshima",
@@ -397,10 +403,7 @@ static void quoted_fields_and_cjk_round_trip(void **state)
 static void copied_and_counted_columns_agree(void **state)
 {
     struct env *e = *state;
-    char *report;
-    if (load(e, &report, NULL) != 0)
-        fail_msg("load failed:\n%s", report);
-    free(report);
+    load_ok(e);
     sqlite3 *db = open_db(e->db);
     expect_text(db,
                 "SELECT count(*) FILTER (WHERE partners <> (SELECT count(*) FROM partnerships p "
@@ -434,10 +437,7 @@ static size_t prop_index(const struct pm_collection *c, const char *name)
 static void store_reads_back_what_was_loaded(void **state)
 {
     struct env *e = *state;
-    char *report;
-    if (load(e, &report, NULL) != 0)
-        fail_msg("load failed:\n%s", report);
-    free(report);
+    load_ok(e);
 
     struct pm_error err = {0};
     struct pm_store *st = pm_spatialite_open(e->db, 1, &err);
@@ -477,10 +477,7 @@ static void byte_order_mark_and_crlf_accepted(void **state)
     /* The first column is "code": with the mark taken as part of its name it would be
      * unknown and the required "code" missing. */
     rewrite(e, "countries.csv", 1, 0, 1);
-    char *report;
-    if (load(e, &report, NULL) != 0)
-        fail_msg("load failed:\n%s", report);
-    free(report);
+    load_ok(e);
     sqlite3 *db = open_db(e->db);
     expect_text(db, "SELECT source FROM countries WHERE code = ?1", "CN",
                 "ISO 3166-1 alpha-2 (https://www.iso.org/obp/ui/#iso:code:3166:CN)");
@@ -614,10 +611,7 @@ static void missing_optional_column_is_fine(void **state)
 {
     struct env *e = *state;
     rewrite(e, "events.csv", 0, 1, 0); /* no notes column */
-    char *report;
-    if (load(e, &report, NULL) != 0)
-        fail_msg("load failed:\n%s", report);
-    free(report);
+    load_ok(e);
     sqlite3 *db = open_db(e->db);
     expect_text(db, "SELECT verification FROM events WHERE id = ?1", "kin2-2003-weihai",
                 "unverified");
