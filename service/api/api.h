@@ -41,7 +41,8 @@ struct pm_stream {
     void *ctx;
     /* Optional: the whole body at once, if it ends within limit bytes: 1 with it moved into
      * *body (the stream is then spent: only free follows), 0 if it is longer (read gives it
-     * all, from the start), -1 if it failed. Spares the copies of a body read piece by piece. */
+     * all, from the start), 2 if it declines without reading (read as if there were no take),
+     * -1 if it failed. Spares the copies of a body read piece by piece. */
     int (*take)(void *ctx, size_t limit, struct pm_strbuf *body);
 };
 

@@ -171,7 +171,7 @@ struct items_stream {
     struct pm_session *session;
     struct pm_cursor *cursor;
     const struct pm_collection *collection;
-    struct pm_strbuf buf; /* produced; buf.data[0 .. sent) went out */
+    struct pm_strbuf buf; /* produced; buf.data[0 .. sent) went out in the last read */
     size_t sent;
     enum { S_BEGIN, S_ROWS, S_DONE } state;
     long returned;
@@ -266,21 +266,21 @@ static ssize_t items_stream_read(void *ctx, char *out, size_t max)
     struct items_stream *s = ctx;
     /* Drop what was sent before producing more, so the buffer holds at most one read's worth
      * plus one feature, whatever the size of the page (more only after a take that found the
-     * page too long: that is sent first). */
-    if (s->sent && s->buf.len - s->sent < max && s->state != S_DONE) {
+     * page too long). */
+    if (s->sent) {
         memmove(s->buf.data, s->buf.data + s->sent, s->buf.len - s->sent);
         s->buf.len -= s->sent;
         s->buf.data[s->buf.len] = '\0';
         s->sent = 0;
     }
-    while (s->buf.len - s->sent < max && s->state != S_DONE)
+    while (s->buf.len < max && s->state != S_DONE)
         if (items_stream_produce(s))
             return -1;
-    size_t n = s->buf.len - s->sent;
+    size_t n = s->buf.len;
     if (n > max)
         n = max;
-    memcpy(out, s->buf.data + s->sent, n);
-    s->sent += n;
+    memcpy(out, s->buf.data, n);
+    s->sent = n;
     if (s->copying) {
         if (s->copy.len + n > pm_cache_max_entry(s->api->cache)) {
             s->copying = 0;
@@ -299,10 +299,13 @@ static ssize_t items_stream_read(void *ctx, char *out, size_t max)
 }
 
 /* pm_stream.take (api.h): the page produced into the stream's buffer, which becomes the body;
- * the cache gets a copy. */
+ * the cache gets a copy. A page of more features than limit / 1 KB is declined unread: it
+ * would rarely fit, and streams with less memory read piece by piece. */
 static int items_stream_take(void *ctx, size_t limit, struct pm_strbuf *body)
 {
     struct items_stream *s = ctx;
+    if ((size_t)s->paging.limit > limit / 1024)
+        return 2;
     while (s->buf.len <= limit && s->state != S_DONE)
         if (items_stream_produce(s))
             return -1;
@@ -505,7 +508,8 @@ int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c,
     pm_strbuf_init(&s->buf);
     /* Room for the page at once, up to 128 KB, at about 1 KB a feature (this data's): growing
      * by doubling would copy it as often. */
-    pm_strbuf_reserve(&s->buf, p->limit < 128 ? ((size_t)p->limit + 4) * 1024 : 128 * 1024);
+    if (p->limit <= 256) /* a longer page is not taken whole (items_stream_take) */
+        pm_strbuf_reserve(&s->buf, p->limit < 128 ? ((size_t)p->limit + 4) * 1024 : 128 * 1024);
     pm_strbuf_init(&s->copy);
     s->copying = ctx->api->cache != NULL;
     snprintf(s->cache_key, sizeof s->cache_key, "%s", ctx->resp->etag);

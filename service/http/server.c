@@ -230,6 +230,8 @@ static void preread(struct pm_response *resp)
         pm_strbuf_fini(&body);
         if (taken == 0)
             return; /* longer: streamed, from the start */
+        if (taken == 2)
+            taken = -2; /* declined: read as below */
     }
     size_t len = 0, size = 32 * 1024; /* doubled up to PREREAD as the stream goes on */
     char *head = pm_malloc(size + 1);
