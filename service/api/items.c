@@ -298,13 +298,16 @@ static ssize_t items_stream_read(void *ctx, char *out, size_t max)
     return (ssize_t)n;
 }
 
+/* A page of more features is not taken whole: at about 1 KB a feature it would rarely fit the
+ * server's 256 KiB, and it streams with less memory read piece by piece. */
+#define TAKE_FEATURES_MAX 256
+
 /* pm_stream.take (api.h): the page produced into the stream's buffer, which becomes the body;
- * the cache gets a copy. A page of more features than limit / 1 KB is declined unread: it
- * would rarely fit, and streams with less memory read piece by piece. */
+ * the cache gets a copy. Longer pages (TAKE_FEATURES_MAX) are declined unread. */
 static int items_stream_take(void *ctx, size_t limit, struct pm_strbuf *body)
 {
     struct items_stream *s = ctx;
-    if ((size_t)s->paging.limit > limit / 1024)
+    if (s->paging.limit > TAKE_FEATURES_MAX)
         return 2;
     while (s->buf.len <= limit && s->state != S_DONE)
         if (items_stream_produce(s))
@@ -508,7 +511,7 @@ int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c,
     pm_strbuf_init(&s->buf);
     /* Room for the page at once, up to 128 KB, at about 1 KB a feature (this data's): growing
      * by doubling would copy it as often. */
-    if (p->limit <= 256) /* a longer page is not taken whole (items_stream_take) */
+    if (p->limit <= TAKE_FEATURES_MAX)
         pm_strbuf_reserve(&s->buf, p->limit < 128 ? ((size_t)p->limit + 4) * 1024 : 128 * 1024);
     pm_strbuf_init(&s->copy);
     s->copying = ctx->api->cache != NULL;

@@ -211,32 +211,48 @@ static void prefixed_free(void *ctx)
     free(p);
 }
 
-/* Read up to PREREAD bytes of resp->stream: if it ended, make them resp->body (and free the
- * stream); else keep them in front of the rest of the stream. */
+/* The stream goes on after head, the len bytes read of it so far (failed: it failed then). */
+static void stream_after(struct pm_response *resp, char *head, size_t len, int failed)
+{
+    struct prefixed *p = pm_calloc(1, sizeof *p);
+    *p = (struct prefixed){.head = head, .len = len, .failed = failed, .rest = resp->stream};
+    if (!len) {
+        free(head);
+        p->head = NULL;
+    }
+    resp->stream = (struct pm_stream){.read = prefixed_read, .free = prefixed_free, .ctx = p};
+}
+
+/* The stream's take (api.h): 1 if it settled the response (the whole body, or a stream to send
+ * as it is), 0 if it declined. */
+static int preread_take(struct pm_response *resp)
+{
+    struct pm_strbuf body;
+    pm_strbuf_init(&body);
+    int taken = resp->stream.take(resp->stream.ctx, PREREAD, &body);
+    if (taken == 1) {
+        resp->stream.free(resp->stream.ctx);
+        resp->stream = (struct pm_stream){0};
+        pm_strbuf_fini(&resp->body);
+        resp->body = body;
+        return 1;
+    }
+    pm_strbuf_fini(&body);
+    if (taken < 0)
+        stream_after(resp, NULL, 0, 1);
+    return taken != 2; /* 0: longer, streamed from the start */
+}
+
+/* Read up to PREREAD bytes of resp->stream (or take it whole): if it ended, make them
+ * resp->body (and free the stream); else keep them in front of the rest of the stream. */
 static void preread(struct pm_response *resp)
 {
-    int taken = resp->stream.take ? 0 : -2;
-    if (resp->stream.take) {
-        struct pm_strbuf body;
-        pm_strbuf_init(&body);
-        taken = resp->stream.take(resp->stream.ctx, PREREAD, &body);
-        if (taken == 1) {
-            resp->stream.free(resp->stream.ctx);
-            resp->stream = (struct pm_stream){0};
-            pm_strbuf_fini(&resp->body);
-            resp->body = body;
-            return;
-        }
-        pm_strbuf_fini(&body);
-        if (taken == 0)
-            return; /* longer: streamed, from the start */
-        if (taken == 2)
-            taken = -2; /* declined: read as below */
-    }
+    if (resp->stream.take && preread_take(resp))
+        return;
     size_t len = 0, size = 32 * 1024; /* doubled up to PREREAD as the stream goes on */
     char *head = pm_malloc(size + 1);
-    ssize_t n = taken; /* -1: the stream failed in take */
-    while (taken == -2 && n != 0) {
+    ssize_t n;
+    do {
         if (len == size) {
             size *= 2;
             head = pm_realloc(head, size + 1);
@@ -244,9 +260,7 @@ static void preread(struct pm_response *resp)
         n = resp->stream.read(resp->stream.ctx, head + len, size - len);
         if (n > 0)
             len += (size_t)n;
-        if (n < 0 || len >= PREREAD)
-            break;
-    }
+    } while (n > 0 && len < PREREAD);
     head[len] = '\0';
     if (n == 0) {
         resp->stream.free(resp->stream.ctx);
@@ -255,13 +269,7 @@ static void preread(struct pm_response *resp)
         resp->body = (struct pm_strbuf){.data = head, .len = len, .cap = size + 1};
         return;
     }
-    struct prefixed *p = pm_calloc(1, sizeof *p);
-    *p = (struct prefixed){.head = head, .len = len, .failed = n < 0, .rest = resp->stream};
-    if (!len) {
-        free(head);
-        p->head = NULL;
-    }
-    resp->stream = (struct pm_stream){.read = prefixed_read, .free = prefixed_free, .ctx = p};
+    stream_after(resp, head, len, n < 0);
 }
 
 /* --- gzip (RFC 9110 8.4.1.3) for clients that accept it ------------------------------ */
