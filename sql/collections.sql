@@ -9,17 +9,32 @@
 --   _first, _last  the first and last day the feature's date stands for (NULL if undated)
 --   _x, _y   for a collection of points: the point's lon and lat (a bbox test without a
 --            geometry function)
+--   _head    where collections.heads names a table of heads: the feature's GeoJSON up to
+--            its last property, as the server writes it (see city_heads below)
 -- and one column per entry of collection_properties, in that order. The views of the two
 -- large tables read one row each: what they show of another table (a region's name, the
 -- partners' names) the load copied into that row (sql/load.sql).
+
+-- The heads of the cities: each feature's GeoJSON up to its last property, written by the
+-- load from collection_cities with the server's own writer (store/spatialite/heads.c), so
+-- that a page of whole features is copied rather than written from a dozen columns. With the
+-- feature's id and point, it answers a bbox query alone; the view reads _head from it (a LEFT
+-- JOIN on its rowid, which SQLite leaves out where _head is not read).
+CREATE TABLE city_heads (
+    _rowid INTEGER PRIMARY KEY, -- the rowid of the feature in cities
+    id TEXT NOT NULL,
+    _x REAL,
+    _y REAL,
+    _head TEXT NOT NULL
+);
 
 CREATE VIEW collection_cities AS
 SELECT c.rowid AS _rowid, c.id, c.geom AS _geom, c.geojson AS _geojson, NULL AS _first, NULL AS _last,
        c.lon AS _x, c.lat AS _y,
        c.name_en, c.name_zh, c.name_ja, c.name_local, c.country, c.region, c.region_name,
        c.level, c.geonames_id, c.population, c.geocode_method, c.geocode_confidence, c.source,
-       c.verification, c.notes, c.partners
-FROM cities c;
+       c.verification, c.notes, c.partners, h._head
+FROM cities c LEFT JOIN city_heads h ON h._rowid = c.rowid;
 
 CREATE VIEW collection_partnerships AS
 SELECT p.rowid AS _rowid, p.id, p.geom AS _geom, p.geojson AS _geojson, p.established_first AS _first,
@@ -67,7 +82,10 @@ CREATE TABLE collections (
     tmin TEXT, tmax TEXT,
     -- q= through the names of cities: the base table's columns (comma-separated) that hold
     -- city ids; NULL when the base table has a name index of its own (fts_<base_table>)
-    search_via TEXT
+    search_via TEXT,
+    -- the table of the features' heads (_rowid, id, _x, _y, _head), filled by the load from
+    -- the view; NULL: none
+    heads TEXT
 );
 
 -- type: 'string', 'integer', 'number'; 'date' for an ISO 8601 date as precise as its source
@@ -232,3 +250,5 @@ INSERT INTO collection_filters (collection, param, columns, description) VALUES
 -- A partnership is found by the names of its two cities, through the cities' name index:
 -- an index of its own would repeat both cities' names for every partnership.
 UPDATE collections SET search_via = 'cn_city,jp_city' WHERE id = 'partnerships';
+-- The features' heads are kept for the largest collection of points.
+UPDATE collections SET heads = 'city_heads' WHERE id = 'cities';

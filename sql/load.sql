@@ -35,9 +35,12 @@ INSERT INTO cities (id, country, region, level, name_en, name_zh, name_ja, name_
                     verification, notes, lon, lat, geom, geojson, partners, region_name)
 SELECT id, country, region, level, name_en, name_zh, name_ja, name_local, geonames_id,
        population, geocode_method, geocode_confidence, source, verification, notes, lon, lat,
-       MakePoint(lon, lat, 4326), AsGeoJSON(MakePoint(lon, lat, 4326), 6),
-       pm_key_count(id),
+       geom, AsGeoJSON(geom, 6), pm_key_count(id),
        (SELECT name_en FROM regions WHERE regions.id = region)
+FROM (
+-- Not flattened into the statement above (SQLite does not flatten a subquery with an
+-- OFFSET), so that the point is made once though used twice.
+SELECT *, MakePoint(lon, lat, 4326) AS geom
 FROM (
 SELECT c.id, c.country, c.region, c.level, c.name_en, c.name_zh, c.name_ja, c.name_local,
        coalesce(CAST(c.geonames_id AS INTEGER), n.geonames_id) AS geonames_id,
@@ -56,19 +59,29 @@ LEFT JOIN gazetteer g ON c.lon IS NULL AND g.geonames_id = CAST(c.geonames_id AS
 LEFT JOIN csv_name_candidates n ON n.line = c.line
 LEFT JOIN gazetteer gn ON gn.geonames_id = CAST(n.geonames_id AS INTEGER)
 )
+LIMIT -1 OFFSET 0
+)
 ORDER BY id;
 
 INSERT INTO partnerships (id, cn_city, jp_city, kind, level, established, established_marks,
                           established_first, established_last, source, verification, notes,
                           geom, geojson, distance_km, cn_name_en, cn_name_zh, cn_region,
                           jp_name_en, jp_name_ja, jp_region)
+SELECT id, cn_city, jp_city, kind, level, established, established_marks,
+       pm_date_first(established), pm_date_last(established), source, verification, notes,
+       geom, AsGeoJSON(geom, 6), round(pm_geodesic_m(cn_lon, cn_lat, jp_lon, jp_lat) / 1000.0, 3),
+       cn_name_en, cn_name_zh, cn_region, jp_name_en, jp_name_ja, jp_region
+FROM (
+-- Not flattened (its OFFSET), so that the line is made once though used twice.
 SELECT p.id, p.cn_city, p.jp_city, p.kind, p.level, p.established, p.established_marks,
-       pm_date_first(p.established), pm_date_last(p.established), p.source, p.verification,
-       p.notes, MakeLine(cn.geom, jp.geom), AsGeoJSON(MakeLine(cn.geom, jp.geom), 6),
-       round(pm_geodesic_m(cn.lon, cn.lat, jp.lon, jp.lat) / 1000.0, 3), cn.name_en,
-       cn.name_zh, cn.region, jp.name_en, jp.name_ja, jp.region
+       p.source, p.verification, p.notes, MakeLine(cn.geom, jp.geom) AS geom,
+       cn.lon AS cn_lon, cn.lat AS cn_lat, jp.lon AS jp_lon, jp.lat AS jp_lat,
+       cn.name_en AS cn_name_en, cn.name_zh AS cn_name_zh, cn.region AS cn_region,
+       jp.name_en AS jp_name_en, jp.name_ja AS jp_name_ja, jp.region AS jp_region
 FROM csv_partnerships p JOIN cities cn ON cn.id = p.cn_city JOIN cities jp ON jp.id = p.jp_city
-ORDER BY p.id;
+LIMIT -1 OFFSET 0
+)
+ORDER BY id;
 CREATE UNIQUE INDEX partnerships_pair ON partnerships (cn_city, jp_city);
 CREATE INDEX partnerships_jp ON partnerships (jp_city);
 

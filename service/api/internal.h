@@ -58,9 +58,9 @@ int pm_handle_conformance(struct pm_ctx *ctx, struct pm_error *err);
 int pm_handle_openapi(struct pm_ctx *ctx, struct pm_error *err);
 int pm_handle_collections(struct pm_ctx *ctx, struct pm_error *err);
 int pm_handle_collection(struct pm_ctx *ctx, const struct pm_collection *c, struct pm_error *err);
-/* p: the request's checked parameters (borrowed). */
-int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c,
-                    const struct pm_items_params *p, struct pm_error *err);
+/* p: the request's checked parameters (borrowed; its whole_features is set here). */
+int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c, struct pm_items_params *p,
+                    struct pm_error *err);
 int pm_handle_summary(struct pm_ctx *ctx, const struct pm_collection *c, struct pm_error *err);
 int pm_handle_queryables(struct pm_ctx *ctx, const struct pm_collection *c, struct pm_error *err);
 int pm_handle_schema(struct pm_ctx *ctx, const struct pm_collection *c, struct pm_error *err);

@@ -452,13 +452,16 @@ static int items_html(struct pm_ctx *ctx, const struct pm_collection *c, struct 
     return 0;
 }
 
-int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c,
-                    const struct pm_items_params *p, struct pm_error *err)
+int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c, struct pm_items_params *p,
+                    struct pm_error *err)
 {
     struct pm_store *st = ctx->store;
     struct pm_session *session = NULL;
     struct pm_cursor *cur = NULL;
     long long matched;
+
+    /* GeoJSON of every property and the geometry: what the store's heads hold. */
+    p->whole_features = ctx->format != PM_FORMAT_HTML && !p->has_properties && !p->skip_geometry;
 
     if (pm_store_borrow(st, &session, err))
         return -1;

@@ -50,8 +50,17 @@ struct pm_feature_writer {
 /* opts (may be NULL) must outlive the writer. */
 void pm_feature_writer_init(struct pm_feature_writer *w, const struct pm_collection *c,
                             const char *base_url, const struct pm_feature_opts *opts);
+/* A row with a head (pm_feature_row) has it copied, when w writes every property and the
+ * geometry; otherwise the head is written from the row's values. */
 void pm_feature_writer_write(const struct pm_feature_writer *w, struct pm_strbuf *out,
                              const struct pm_feature_row *row);
+/* Only the head of a feature: `{"type":"Feature","id":...,"geometry":...,"properties":{` and
+ * the properties, without the brace that closes them. */
+void pm_feature_writer_head(const struct pm_feature_writer *w, struct pm_strbuf *out,
+                            const struct pm_feature_row *row);
+/* A writer of heads only (no links), of every one of these n properties: what `load` stores
+ * as a feature's head. */
+void pm_feature_writer_init_keys(struct pm_feature_writer *w, const char *const *names, size_t n);
 void pm_feature_writer_fini(struct pm_feature_writer *w);
 
 /* Append the opening of a FeatureCollection up to and including `"features":[`. */

@@ -80,6 +80,30 @@ static void add_id(struct pm_feature_writer *w)
     w->n_ids++;
 }
 
+/* Room for n keys in frag, and key k (each with the comma before it). */
+static void keys_init(struct pm_feature_writer *w)
+{
+    pm_strbuf_init(&w->frag);
+    w->key_end = pm_malloc((w->n ? w->n : 1) * sizeof *w->key_end);
+}
+
+static void add_key(struct pm_feature_writer *w, size_t k, const char *name)
+{
+    pm_strbuf_append_str(&w->frag, k ? ",\"" : "\"");
+    pm_strbuf_append_json_str(&w->frag, name);
+    pm_strbuf_append_str(&w->frag, "\":");
+    w->key_end[k] = w->frag.len;
+}
+
+void pm_feature_writer_init_keys(struct pm_feature_writer *w, const char *const *names, size_t n)
+{
+    memset(w, 0, sizeof *w);
+    w->n = n;
+    keys_init(w);
+    for (size_t k = 0; k < n; k++)
+        add_key(w, k, names[k]);
+}
+
 void pm_feature_writer_init(struct pm_feature_writer *w, const struct pm_collection *c,
                             const char *base_url, const struct pm_feature_opts *opts)
 {
@@ -87,15 +111,9 @@ void pm_feature_writer_init(struct pm_feature_writer *w, const struct pm_collect
     w->skip_geometry = opts && opts->skip_geometry;
     w->index = opts && opts->properties ? opts->properties : NULL;
     w->n = w->index ? opts->n_properties : c->n_props;
-    pm_strbuf_init(&w->frag);
-    /* The properties' keys, each with the comma before it. */
-    w->key_end = pm_malloc((w->n ? w->n : 1) * sizeof *w->key_end);
-    for (size_t k = 0; k < w->n; k++) {
-        pm_strbuf_append_str(&w->frag, k ? ",\"" : "\"");
-        pm_strbuf_append_json_str(&w->frag, c->props[w->index ? w->index[k] : k].name);
-        pm_strbuf_append_str(&w->frag, "\":");
-        w->key_end[k] = w->frag.len;
-    }
+    keys_init(w);
+    for (size_t k = 0; k < w->n; k++)
+        add_key(w, k, c->props[w->index ? w->index[k] : k].name);
     /* The close of the properties and the links: self, collection, then the collection's
      * own, each href base_url + path with {id} replaced by the URL-encoded id. */
     add_text(w, "},\"links\":[{\"href\":\"", 0);
@@ -172,8 +190,8 @@ static char *put_value(char *w, const struct pm_value *v)
     return w;
 }
 
-void pm_feature_writer_write(const struct pm_feature_writer *fw, struct pm_strbuf *out,
-                             const struct pm_feature_row *row)
+void pm_feature_writer_head(const struct pm_feature_writer *fw, struct pm_strbuf *out,
+                            const struct pm_feature_row *row)
 {
     const char *geometry = fw->skip_geometry || !row->geometry ? "null" : row->geometry;
     size_t id_len = strlen(row->id), geometry_len = strlen(geometry);
@@ -195,12 +213,24 @@ void pm_feature_writer_write(const struct pm_feature_writer *fw, struct pm_strbu
         w = put_value(w, &row->values[fw->index ? fw->index[k] : k]);
     }
     pm_strbuf_set_end(out, w);
+}
+
+void pm_feature_writer_write(const struct pm_feature_writer *fw, struct pm_strbuf *out,
+                             const struct pm_feature_row *row)
+{
+    /* The store's copy of the head serves only a writer of every property and the geometry,
+     * which is what it was written with. */
+    if (row->head && !fw->index && !fw->skip_geometry)
+        pm_strbuf_append(out, row->head, row->head_len);
+    else
+        pm_feature_writer_head(fw, out, row);
     if (row->has_distance)
         pm_strbuf_appendf(out, "%s\"distance_m\":%.1f", fw->n ? "," : "", row->distance_m);
     /* The links: their text, and the URL-encoded id (which needs no JSON escape). */
+    size_t id_len = strlen(row->id);
     char id_buf[256], *enc = 3 * id_len < sizeof id_buf ? id_buf : pm_malloc(3 * id_len + 1);
     size_t enc_len = (size_t)(pm_urlenc_to(enc, row->id) - enc);
-    w = pm_strbuf_reserve(out, fw->links_len + fw->n_ids * enc_len);
+    char *w = pm_strbuf_reserve(out, fw->links_len + fw->n_ids * enc_len);
     for (size_t i = 0; i < fw->n_pieces; i++) {
         const struct pm_writer_piece *p = &fw->pieces[i];
         int id = p->len == PIECE_ID;

@@ -112,6 +112,9 @@ struct pm_items_params {
     const char *after;  /* after=<id>: the page after this feature (paging by key), or NULL */
     const char *before; /* before=<id>: the page before this feature, or NULL */
     enum pm_geometry_mode geometry; /* geometry=straight|geodesic */
+    /* Not a parameter: set by the caller that writes each feature as GeoJSON with every
+     * property and its geometry, so that the store may give the features' stored heads. */
+    int whole_features;
 };
 
 /* Check every parameter of an items request against what the collection offers. The

@@ -38,6 +38,7 @@ void pm_catalog_fini(struct pm_catalog *cat)
         free(c->geometry_type);
         free(c->temporal_property);
         free(c->search_via);
+        free(c->heads);
         free(c->tmin);
         free(c->tmax);
         for (size_t k = 0; k < c->n_props; k++) {

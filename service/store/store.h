@@ -65,6 +65,7 @@ struct pm_collection {
     long long n_features; /* all the features, counted once at open */
     long long n_placed;   /* those with a geometry (entries of the spatial index) */
     long long max_rowid;  /* the base table's greatest rowid (for the store), read at open */
+    char *heads; /* the table of each feature's head (pm_feature_row), or NULL: none kept */
 };
 
 struct pm_catalog {
@@ -97,6 +98,10 @@ struct pm_feature_row {
     const char *id;
     const char *geometry; /* GeoJSON geometry text, or NULL */
     struct pm_value *values;
+    /* The feature's head as the load wrote it (pm_feature_writer_head of every property and
+     * the geometry), or NULL; when given, geometry and values are not read. */
+    const char *head;
+    size_t head_len;
     int has_distance; /* a near= query: the geodesic distance from its point */
     double distance_m;
 };

@@ -56,6 +56,14 @@ my %allow = (
     "tree_name" => "rtree.c: the name of an index in an error message, not SQL",
     "reason" => "rtree.c: an error message, not SQL",
     "buf" => "geodesic.c: a formatted number in GeoJSON, not SQL",
+    "rows" => "walk_open: c->heads or c->view (catalog, each checked to be a plain identifier at open)",
+    "heads" => "heads.c: collections.heads of the catalog the load wrote, checked by plain()",
+    "view" => "heads.c: collections.view of the catalog the load wrote, checked by plain()",
+    "name" => "heads.c: a property name of collection_properties, checked by plain()",
+    "keys.data ? keys.data : \"\"" => "heads.c: property names of collection_properties, each checked by plain()",
+    "id" => "heads.c: a collection id in an error message, not SQL",
+    "name ? name : \"NULL\"" => "heads.c: a property name in an error message, not SQL",
+    "sqlite3_errmsg(db)" => "heads.c: the error message of SQLite, not SQL",
     "strcmp(buf, \"-0\") ? buf : \"0\"" => "geodesic.c: a formatted number in GeoJSON, not SQL",
 );
 # What request input looks like: it must never be spliced.

@@ -214,10 +214,10 @@ else
     echo "skip - corrupted tables: this sqlite3 has no dbstat to find their pages"
 fi
 
-for v in 0 2 999; do
+for v in 0 1 3 999; do
     cp "$work/good.sqlite" "$work/v$v.sqlite"
     sqlite3 "$work/v$v.sqlite" "UPDATE meta SET value = '$v' WHERE key = 'schema_version'"
-    refuses "meta.schema_version $v (the binary reads 1)" "$work/v$v.sqlite"
+    refuses "meta.schema_version $v (the binary reads 2)" "$work/v$v.sqlite"
 done
 cp "$work/good.sqlite" "$work/nov.sqlite"
 sqlite3 "$work/nov.sqlite" "DELETE FROM meta WHERE key = 'schema_version'"

@@ -9,6 +9,8 @@
  * good load keeps quoted commas, quotes, line breaks and Chinese and Japanese names byte for
  * byte, read back both with sqlite3 and through the store API.
  */
+#include "geojson/geojson.h"
+#include "query/query.h"
 #include "store/spatialite/spatialite.h"
 
 #include <dirent.h>
@@ -471,6 +473,106 @@ static void store_reads_back_what_was_loaded(void **state)
     pm_store_close(st);
 }
 
+/* The rows of an items query of cities with these parameters: each row's stored head
+ * (whole: a query of whole features), or the head the writer writes from its values. */
+static size_t city_heads(struct pm_store *st, const char *key, const char *value, int whole,
+                         char **out, size_t max)
+{
+    const struct pm_collection *c = pm_catalog_find(&st->catalog, "cities");
+    assert_non_null(c);
+    struct pm_kv args[] = {{"limit", "10000"}, {key, value}};
+    struct pm_items_params p;
+    struct pm_error err = {0};
+    if (pm_items_params_parse(args, key ? 2 : 1, &c->spec, &p, &err))
+        fail_msg("params: %s", err.message);
+    p.whole_features = whole;
+    struct pm_session *s = NULL;
+    struct pm_cursor *cur = NULL;
+    long long matched;
+    int from_start;
+    assert_int_equal(pm_store_borrow(st, &s, &err), 0);
+    if (pm_store_items(st, s, c, &p, &cur, &matched, &from_start, &err))
+        fail_msg("items: %s", err.message);
+    struct pm_feature_writer w;
+    pm_feature_writer_init(&w, c, "", NULL);
+    struct pm_feature_row row;
+    size_t n = 0;
+    while (pm_cursor_next(st, cur, &row, &err) == 1) {
+        assert_true(n < max);
+        assert_int_equal(row.head != NULL, whole);
+        struct pm_strbuf b;
+        pm_strbuf_init(&b);
+        if (row.head)
+            pm_strbuf_append(&b, row.head, row.head_len);
+        else
+            pm_feature_writer_head(&w, &b, &row);
+        out[n++] = b.data;
+    }
+    pm_feature_writer_fini(&w);
+    pm_cursor_close(st, cur);
+    pm_store_release(st, s);
+    pm_items_params_fini(&p);
+    return n;
+}
+
+static void free_all(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+}
+
+/* The heads the load keeps of the cities are, byte for byte, what the writer writes from the
+ * view's columns, for every city, by each way a query reads them (the general one, and a box
+ * from the table of heads alone). A query of whole features does read them: a head changed in
+ * the file shows in its answer, and not in the answer of one that is not of whole features. */
+static void heads_are_what_the_writer_writes(void **state)
+{
+    struct env *e = *state;
+    load_ok(e);
+    struct pm_error err = {0};
+    struct pm_store *st = pm_spatialite_open(e->db, 1, &err);
+    if (!st)
+        fail_msg("open: %s", err.message);
+    enum { MAX = 1000 };
+    static char *stored[MAX], *written[MAX];
+    const char *queries[][2] = {{NULL, NULL}, {"bbox", "100,20,146,46"}, {"q", "a"}};
+    for (size_t k = 0; k < sizeof queries / sizeof queries[0]; k++) {
+        size_t n = city_heads(st, queries[k][0], queries[k][1], 1, stored, MAX);
+        assert_int_equal(city_heads(st, queries[k][0], queries[k][1], 0, written, MAX), n);
+        assert_true(n > 2);
+        for (size_t i = 0; i < n; i++)
+            assert_string_equal(stored[i], written[i]);
+        free_all(stored, n);
+        free_all(written, n);
+    }
+    pm_store_close(st);
+
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(e->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE city_heads SET _head = _head || ',\"changed\":1' "
+                                  "WHERE id = 'jp-kitakyushu'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_changes(db), 1);
+    sqlite3_close(db);
+    st = pm_spatialite_open(e->db, 1, &err);
+    if (!st)
+        fail_msg("open: %s", err.message);
+    size_t n = city_heads(st, "bbox", "130,33,131.5,34.5", 1, stored, MAX);
+    size_t m = city_heads(st, "bbox", "130,33,131.5,34.5", 0, written, MAX);
+    assert_int_equal(n, m);
+    int changed = 0;
+    for (size_t i = 0; i < n; i++) {
+        changed += strstr(stored[i], "\"changed\":1") != NULL;
+        assert_null(strstr(written[i], "\"changed\":1"));
+    }
+    assert_int_equal(changed, 1);
+    free_all(stored, n);
+    free_all(written, m);
+    pm_store_close(st);
+}
+
 static void byte_order_mark_and_crlf_accepted(void **state)
 {
     struct env *e = *state;
@@ -926,6 +1028,7 @@ int main(void)
         T(quoted_fields_and_cjk_round_trip),
         T(copied_and_counted_columns_agree),
         T(store_reads_back_what_was_loaded),
+        T(heads_are_what_the_writer_writes),
         T(byte_order_mark_and_crlf_accepted),
         T(bad_date),
         T(line_after_multiline_field),

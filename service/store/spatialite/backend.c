@@ -283,8 +283,8 @@ static int read_catalog(sqlite3 *db, const char *path, struct pm_catalog *cat, s
         return -1;
     if (sqlite3_prepare_v2(db,
                            "SELECT id, title, description, base_table, view, geometry_type, "
-                           "temporal_property, xmin, ymin, xmax, ymax, tmin, tmax, search_via "
-                           "FROM collections ORDER BY ord",
+                           "temporal_property, xmin, ymin, xmax, ymax, tmin, tmax, search_via, "
+                           "heads FROM collections ORDER BY ord",
                            -1, &st, NULL) != SQLITE_OK)
         goto sql_error;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -304,7 +304,9 @@ static int read_catalog(sqlite3 *db, const char *path, struct pm_catalog *cat, s
         c->tmin = column_dup(st, 11);
         c->tmax = column_dup(st, 12);
         c->search_via = column_dup(st, 13);
-        if (!plain_identifier(c->base_table) || !plain_identifier(c->view))
+        c->heads = column_dup(st, 14);
+        if (!plain_identifier(c->base_table) || !plain_identifier(c->view) ||
+            (c->heads && !plain_identifier(c->heads)))
             goto bad_identifier;
         /* Column names, spliced into SQL: plain identifiers separated by commas. */
         const char *v = c->search_via;

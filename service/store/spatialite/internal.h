@@ -188,6 +188,15 @@ int pm_sl_coords_next(struct pm_sl_coords *it, double xy[2]);
 /* Register pm_date_first, pm_date_last, pm_casei, pm_accenti and pm_geodesic_m on db. */
 int pm_sl_register_functions(sqlite3 *db);
 
+/* Feature heads (heads.c). A column's value as the writer takes it (text valid as long as the
+ * value is). */
+void pm_sl_value_of(sqlite3_value *col, struct pm_value *v);
+/* pm_feature_head(id, geometry, key1, value1, ...), for the load. 0 or -1. */
+int pm_sl_register_head_function(sqlite3 *db);
+/* Fill the table of heads of each collection that has one (collections.heads) from its view:
+ * NULL, or what failed (the caller frees). */
+char *pm_sl_build_heads(sqlite3 *db);
+
 /* The digest of the SQL that shapes a database (schema, collection views, indexes), as 16 hex
  * digits: `load` stores it in meta.sql_digest and `serve` refuses a database whose digest
  * differs, so a file built by another build of partnermap is never half understood. */

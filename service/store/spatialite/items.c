@@ -347,22 +347,35 @@ static void order_by(struct pm_strbuf *sql, struct pm_sl_binds *b, const struct 
     pm_strbuf_append_str(sql, "id");
 }
 
-/* `SELECT id, _geojson, <properties> FROM <from>` (from NULL: the collection's view). */
-static void select_columns_from(struct pm_strbuf *sql, const struct pm_collection *c,
-                                const char *from)
+/* Whether a query's rows may come as their stored heads: the caller writes whole features
+ * (every property, the geometry as stored), and the collection has them. */
+static int use_heads(const struct pm_collection *c, const struct pm_items_params *p)
 {
-    pm_strbuf_append_str(sql, "SELECT id, _geojson");
-    for (size_t i = 0; i < c->n_props; i++) {
-        pm_strbuf_append_str(sql, ", ");
-        pm_strbuf_append_str(sql, c->props[i].name);
+    return c->heads && p->whole_features &&
+           !(p->geometry == PM_GEOMETRY_GEODESIC && strcmp(c->geometry_type, "Point"));
+}
+
+/* `SELECT id, _geojson, <properties> FROM <from>`, or with heads `SELECT id, _head FROM
+ * <from>` (from NULL: the collection's view). */
+static void select_columns_from(struct pm_strbuf *sql, const struct pm_collection *c,
+                                const char *from, int heads)
+{
+    if (heads) {
+        pm_strbuf_append_str(sql, "SELECT id, _head");
+    } else {
+        pm_strbuf_append_str(sql, "SELECT id, _geojson");
+        for (size_t i = 0; i < c->n_props; i++) {
+            pm_strbuf_append_str(sql, ", ");
+            pm_strbuf_append_str(sql, c->props[i].name);
+        }
     }
     pm_strbuf_append_str(sql, " FROM ");
     pm_strbuf_append_str(sql, from ? from : c->view);
 }
 
-static void select_columns(struct pm_strbuf *sql, const struct pm_collection *c)
+static void select_columns(struct pm_strbuf *sql, const struct pm_collection *c, int heads)
 {
-    select_columns_from(sql, c, NULL);
+    select_columns_from(sql, c, NULL, heads);
 }
 
 /* --- cursors ------------------------------------------------------------------------------ */
@@ -379,6 +392,7 @@ struct pm_cursor {
     sqlite3_stmt *stmt; /* borrowed from the session's cache: reset, not finalized */
     size_t n_props;
     struct pm_value *values;
+    int heads;                 /* the rows are id and _head (select_columns) */
     int geodesic;              /* densify LineStrings along the geodesic */
     struct pm_strbuf geometry; /* the densified geometry of the current row */
     double *xy;                /* its vertices, lon/lat pairs */
@@ -396,11 +410,12 @@ struct pm_cursor {
 };
 
 static struct pm_cursor *cursor_new(struct pm_session *s, sqlite3_stmt *stmt,
-                                    const struct pm_collection *c)
+                                    const struct pm_collection *c, int heads)
 {
     struct pm_cursor *cur = pm_calloc(1, sizeof *cur);
     cur->session = s;
     cur->stmt = stmt;
+    cur->heads = heads;
     pm_sl_session_pin(s, stmt, 1);
     cur->n_props = c->n_props;
     cur->values = pm_calloc(c->n_props ? c->n_props : 1, sizeof *cur->values);
@@ -660,7 +675,8 @@ static int near_open(struct pm_session *s, const struct pm_collection *c,
 
     struct pm_strbuf sql;
     pm_strbuf_init(&sql);
-    select_columns(&sql, c);
+    int heads = use_heads(c, p);
+    select_columns(&sql, c, heads);
     pm_strbuf_append_str(&sql, " WHERE _rowid = ?");
     sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql.data, err);
     pm_strbuf_fini(&sql);
@@ -668,7 +684,7 @@ static int near_open(struct pm_session *s, const struct pm_collection *c,
         hits_free(page, to - from);
         return -1;
     }
-    *out = cursor_new(s, stmt, c);
+    *out = cursor_new(s, stmt, c, heads);
     (*out)->hits = page;
     (*out)->n_hits = to - from;
     (*out)->page_start = p->offset;
@@ -737,7 +753,11 @@ static int walk_open(struct pm_session *s, const struct pm_collection *c,
     struct pm_sl_binds b = {0};
     pm_strbuf_init(&where);
     pm_strbuf_init(&sql);
-    char *from = pm_asprintf("pm_walk AS r CROSS JOIN %s AS v", c->view);
+    /* A box alone, of whole features, is answered from the table of heads, which holds the
+     * point of each for the box's exact test. */
+    int heads = use_heads(c, p);
+    const char *rows = heads && !p->has_datetime && !p->filter ? c->heads : c->view;
+    char *from = pm_asprintf("pm_walk AS r CROSS JOIN %s AS v", rows);
     int rc = compile_where(s, &where, &b, c, p, 0, err);
     if (rc == 0) {
         /* The collection's idx_<table>_rid, the box, and the rowid to start from. */
@@ -755,7 +775,7 @@ static int walk_open(struct pm_session *s, const struct pm_collection *c,
         pm_sl_bind_int(count_binds, PM_COUNT_WALK);
         pm_sl_bind_int(&b, lo);
         pm_sl_bind_int(&b, 0); /* the page stops at its LIMIT */
-        select_columns_from(&sql, c, from);
+        select_columns_from(&sql, c, from, heads);
         pm_strbuf_append(&sql, where.data, where.len);
         pm_strbuf_append_str(&sql, " LIMIT ?");
         pm_sl_bind_int(&b, p->limit + 1);
@@ -766,7 +786,7 @@ static int walk_open(struct pm_session *s, const struct pm_collection *c,
             stmt_done(stmt);
             rc = -1;
         } else {
-            *out = cursor_new(s, stmt, c);
+            *out = cursor_new(s, stmt, c, heads);
             (*out)->page_start = p->after ? -1 : 0;
             (*out)->count_from = from;
             (*out)->count_most = PM_COUNT_BOX;
@@ -994,7 +1014,7 @@ int pm_sl_items_open(struct pm_session *s, const struct pm_collection *c,
         rc = walked < 0 ? -1 : 0;
         goto done;
     }
-    select_columns(&sql, c);
+    select_columns(&sql, c, use_heads(c, p));
     pm_strbuf_append(&sql, where.data, where.len);
     /* Paging by key: the page after a feature, or the one that ends just before it. */
     if (p->after) {
@@ -1027,7 +1047,7 @@ int pm_sl_items_open(struct pm_session *s, const struct pm_collection *c,
         pm_sl_db_error(err, s->db, "bind");
         goto done;
     }
-    *out = cursor_new(s, stmt, c);
+    *out = cursor_new(s, stmt, c, use_heads(c, p));
     (*out)->geodesic = p->geometry == PM_GEOMETRY_GEODESIC;
     (*out)->page_start = p->after || p->before ? -1 : p->offset;
     rc = 0;
@@ -1141,7 +1161,7 @@ int pm_sl_feature_open(struct pm_session *s, const struct pm_collection *c, cons
 {
     struct pm_strbuf sql;
     pm_strbuf_init(&sql);
-    select_columns(&sql, c);
+    select_columns(&sql, c, 0);
     pm_strbuf_append_str(&sql, " WHERE id = ?");
     sqlite3_stmt *stmt = pm_sl_session_stmt(s, sql.data, err);
     pm_strbuf_fini(&sql);
@@ -1151,40 +1171,28 @@ int pm_sl_feature_open(struct pm_session *s, const struct pm_collection *c, cons
         sqlite3_reset(stmt);
         return pm_sl_db_error(err, s->db, "bind");
     }
-    *out = cursor_new(s, stmt, c);
+    *out = cursor_new(s, stmt, c, 0);
     return 0;
 }
 
 static void read_row(struct pm_cursor *cur, struct pm_feature_row *row)
 {
     row->id = (const char *)sqlite3_column_text(cur->stmt, 0);
-    row->geometry = (const char *)sqlite3_column_text(cur->stmt, 1);
     row->has_distance = 0;
-    for (size_t i = 0; i < cur->n_props; i++) {
-        /* One call into the statement per column; the value's own accessors are cheaper. The
-         * value is "unprotected" (SQLite's word: read without the connection's mutex), which
-         * is safe here, as a session is only ever used by one thread at a time. */
-        sqlite3_value *col = sqlite3_column_value(cur->stmt, (int)i + 2);
-        struct pm_value *v = &cur->values[i];
-        switch (sqlite3_value_type(col)) {
-        case SQLITE_INTEGER:
-            v->type = PM_VALUE_INT;
-            v->i = sqlite3_value_int64(col);
-            break;
-        case SQLITE_FLOAT:
-            v->type = PM_VALUE_REAL;
-            v->r = sqlite3_value_double(col);
-            break;
-        case SQLITE_NULL:
-            v->type = PM_VALUE_NULL;
-            break;
-        default:
-            v->type = PM_VALUE_TEXT;
-            v->s = (const char *)sqlite3_value_text(col);
-            v->len = (size_t)sqlite3_value_bytes(col);
-            break;
-        }
+    if (cur->heads) {
+        row->head = (const char *)sqlite3_column_text(cur->stmt, 1);
+        row->head_len = (size_t)sqlite3_column_bytes(cur->stmt, 1);
+        row->geometry = NULL;
+        row->values = cur->values; /* not read */
+        return;
     }
+    row->head = NULL;
+    row->geometry = (const char *)sqlite3_column_text(cur->stmt, 1);
+    /* One call into the statement per column; the value's own accessors are cheaper. The
+     * value is "unprotected" (SQLite's word: read without the connection's mutex), which is
+     * safe here, as a session is only ever used by one thread at a time. */
+    for (size_t i = 0; i < cur->n_props; i++)
+        pm_sl_value_of(sqlite3_column_value(cur->stmt, (int)i + 2), &cur->values[i]);
     row->values = cur->values;
     if (cur->geodesic && row->geometry && strstr(row->geometry, "\"LineString\"")) {
         struct pm_sl_coords it;
@@ -1283,7 +1291,7 @@ int pm_spatialite_explain(struct pm_store *st, const struct pm_collection *c,
         pm_geod_disc_bbox(p->near[0], p->near[1], p->has_radius ? p->radius_m : 50e3, box);
         near_sql(c, &where, box, &sql, &b);
     } else {
-        select_columns(&sql, c);
+        select_columns(&sql, c, 0);
         pm_strbuf_append(&sql, where.data, where.len);
         order_by(&sql, &b, c, p);
     }

@@ -508,6 +508,20 @@ static void key_count_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
     sqlite3_result_int64(ctx, key && kc->cap && kc->keys[i] ? kc->counts[i] : 0);
 }
 
+/* The tables of heads, from the collections' views (heads.c), once their rows are in:
+ * -1 when that failed (reported). */
+static int build_heads(struct loader *ld)
+{
+    double t0 = pm_monotonic_s();
+    char *why = pm_sl_build_heads(ld->db);
+    if (why)
+        problem(ld, "load", 0, NULL, "%s", why);
+    else if (ld->timing)
+        fprintf(stderr, "timing: the features' heads: %.0f ms\n", (pm_monotonic_s() - t0) * 1e3);
+    free(why);
+    return why ? -1 : 0;
+}
+
 /* --- CSV reading ---------------------------------------------------------------------- */
 
 /* One CSV file being read: the header, the current record, and where it goes. */
@@ -990,6 +1004,7 @@ int pm_spatialite_load(const char *db_path, const char *data_dir, FILE *out, FIL
     cache = spatialite_alloc_connection();
     spatialite_init_ex(ld.db, cache, 0);
     pm_sl_register_functions(ld.db);
+    pm_sl_register_head_function(ld.db);
     sqlite3_create_function(ld.db, "pm_rtree_pack", 3, SQLITE_UTF8, NULL, rtree_pack_fn, NULL,
                             NULL);
     sqlite3_create_function(ld.db, "pm_segment_rising", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
@@ -1038,7 +1053,7 @@ int pm_spatialite_load(const char *db_path, const char *data_dir, FILE *out, FIL
     ld.stop = &chk.found; /* once the checker found problems, building on is moot */
     if (!run_sql(&ld, "sql/load.sql", SQL(load), NULL) &&
         !run_sql(&ld, "sql/collections.sql", SQL(collections), NULL) &&
-        !run_sql(&ld, "sql/finish.sql", SQL(finish), NULL))
+        !run_sql(&ld, "sql/finish.sql", SQL(finish), NULL) && !build_heads(&ld))
         run_sql(&ld, "sql/checks_after.sql", SQL(checks_after), NULL);
     checker_join(&chk, 0);
     fclose(report_held);

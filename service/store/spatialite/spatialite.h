@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 /* The schema version this binary reads and writes (meta.schema_version). */
-#define PM_SCHEMA_VERSION "1"
+#define PM_SCHEMA_VERSION "2"
 
 /* Process-wide set-up and tear-down of SpatiaLite: call once at start and once at exit. */
 void pm_spatialite_init(void);
