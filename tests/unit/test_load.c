@@ -426,6 +426,16 @@ static void copied_and_counted_columns_agree(void **state)
     sqlite3_close(db);
 }
 
+/* The store over the database at path, with one session. */
+static struct pm_store *open_store(const char *path)
+{
+    struct pm_error err = {0};
+    struct pm_store *st = pm_spatialite_open(path, 1, &err);
+    if (!st)
+        fail_msg("open: %s", err.message);
+    return st;
+}
+
 /* The index of property `name` of collection c. */
 static size_t prop_index(const struct pm_collection *c, const char *name)
 {
@@ -442,9 +452,7 @@ static void store_reads_back_what_was_loaded(void **state)
     load_ok(e);
 
     struct pm_error err = {0};
-    struct pm_store *st = pm_spatialite_open(e->db, 1, &err);
-    if (!st)
-        fail_msg("open: %s", err.message);
+    struct pm_store *st = open_store(e->db);
     const struct pm_collection *c = pm_catalog_find(&st->catalog, "partnerships");
     assert_non_null(c);
     struct pm_session *s = NULL;
@@ -529,10 +537,7 @@ static void heads_are_what_the_writer_writes(void **state)
 {
     struct env *e = *state;
     load_ok(e);
-    struct pm_error err = {0};
-    struct pm_store *st = pm_spatialite_open(e->db, 1, &err);
-    if (!st)
-        fail_msg("open: %s", err.message);
+    struct pm_store *st = open_store(e->db);
     enum { MAX = 1000 };
     static char *stored[MAX], *written[MAX];
     const char *queries[][2] = {{NULL, NULL}, {"bbox", "100,20,146,46"}, {"q", "a"}};
@@ -556,9 +561,7 @@ static void heads_are_what_the_writer_writes(void **state)
                      SQLITE_OK);
     assert_int_equal(sqlite3_changes(db), 1);
     sqlite3_close(db);
-    st = pm_spatialite_open(e->db, 1, &err);
-    if (!st)
-        fail_msg("open: %s", err.message);
+    st = open_store(e->db);
     size_t n = city_heads(st, "bbox", "130,33,131.5,34.5", 1, stored, MAX);
     size_t m = city_heads(st, "bbox", "130,33,131.5,34.5", 0, written, MAX);
     assert_int_equal(n, m);

@@ -177,8 +177,7 @@ static void close_connection(sqlite3 *db, void *cache)
         spatialite_cleanup_ex(cache);
 }
 
-/* Catalog identifiers are spliced into SQL, so they must be plain words. */
-static int plain_identifier(const char *s)
+int pm_sl_plain_identifier(const char *s)
 {
     if (!s || !*s)
         return 0;
@@ -305,15 +304,15 @@ static int read_catalog(sqlite3 *db, const char *path, struct pm_catalog *cat, s
         c->tmax = column_dup(st, 12);
         c->search_via = column_dup(st, 13);
         c->heads = column_dup(st, 14);
-        if (!plain_identifier(c->base_table) || !plain_identifier(c->view) ||
-            (c->heads && !plain_identifier(c->heads)))
+        if (!pm_sl_plain_identifier(c->base_table) || !pm_sl_plain_identifier(c->view) ||
+            (c->heads && !pm_sl_plain_identifier(c->heads)))
             goto bad_identifier;
         /* Column names, spliced into SQL: plain identifiers separated by commas. */
         const char *v = c->search_via;
         char name[PM_SL_COLUMN_MAX];
         int more;
         while ((more = pm_sl_next_column(&v, name)) > 0)
-            if (!plain_identifier(name))
+            if (!pm_sl_plain_identifier(name))
                 goto bad_identifier;
         if (more < 0)
             goto bad_identifier;
@@ -342,7 +341,7 @@ static int read_catalog(sqlite3 *db, const char *path, struct pm_catalog *cat, s
                       : !strcmp(type, "date")   ? PM_PROP_DATE
                       : !strcmp(type, "day")    ? PM_PROP_DAY
                                                 : PM_PROP_STRING;
-            if (!plain_identifier(p->name))
+            if (!pm_sl_plain_identifier(p->name))
                 goto bad_identifier;
         }
         if (rc != SQLITE_DONE)

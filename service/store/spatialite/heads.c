@@ -114,21 +114,10 @@ int pm_sl_register_head_function(sqlite3 *db)
                : -1;
 }
 
-/* A name spliced into SQL: a plain word. */
-static int plain(const char *s)
-{
-    if (!s || !*s)
-        return 0;
-    for (; *s; s++)
-        if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_'))
-            return 0;
-    return 1;
-}
-
 /* Fill the table of heads of one collection from its view, by the catalog's properties. */
 static char *build_collection(sqlite3 *db, const char *id, const char *view, const char *heads)
 {
-    if (!plain(view) || !plain(heads))
+    if (!pm_sl_plain_identifier(view) || !pm_sl_plain_identifier(heads))
         return pm_asprintf("collection %s: its view or table of heads is not a plain name", id);
     struct pm_strbuf keys, sql;
     pm_strbuf_init(&keys);
@@ -145,7 +134,7 @@ static char *build_collection(sqlite3 *db, const char *id, const char *view, con
     sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
     while (!why && sqlite3_step(st) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(st, 0);
-        if (!plain(name))
+        if (!pm_sl_plain_identifier(name))
             why = pm_asprintf("collection %s: property %s is not a plain name", id,
                               name ? name : "NULL");
         else

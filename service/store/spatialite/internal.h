@@ -142,6 +142,9 @@ int pm_sl_binds_apply(sqlite3_stmt *stmt, const struct pm_sl_binds *b, int first
  * 1, 0 at the end, -1 for an empty or overlong name (the catalog refuses those at open). */
 #define PM_SL_COLUMN_MAX 64
 int pm_sl_next_column(const char **v, char col[PM_SL_COLUMN_MAX]);
+/* Catalog identifiers are spliced into SQL, so they must be plain words: 1 when s is one
+ * (a-z, 0-9 and _). */
+int pm_sl_plain_identifier(const char *s);
 
 /* `(features of c meeting box)`: the R*Tree (if indexed), then the exact test (a point by
  * its lon and lat, a line segment by segment); west > east crosses the antimeridian. For
