@@ -3,9 +3,10 @@
  * an SQLite R*Tree that `load` packs (load.c) and nothing writes afterwards (the server opens
  * the file immutable), so its nodes can be read as they are stored. At open, every node above
  * the leaves is read into memory with the number of entries under each of its cells: at a
- * million entries, about 400 nodes of 20,000. A request reads only the leaves it needs, one
- * statement step each, with none of the R*Tree module's work per cell (a callback with the
- * cell's coordinates as doubles, a queue entry for each, a blob handle for each node).
+ * million entries, about 400 nodes of 20,000. A leaf is read when a request first needs it,
+ * one statement step, decoded, and kept for every later request (leaf_get): none of the R*Tree
+ * module's work per cell (a callback with the cell's coordinates as doubles, a queue entry for
+ * each, a blob handle for each node), and no reading or decoding of a leaf twice.
  *
  * - pm_sl_rtree_count: how many entries meet a box, up to a cap. A cell whose box lies inside
  *   the query box adds its count unread, so that a box holding more than the cap is known as
@@ -22,6 +23,7 @@
  */
 #include "internal.h"
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +44,16 @@ struct rt_node {
     uint32_t first, n; /* its cells: cells[first .. first + n) */
 };
 
+/* A leaf, decoded: its entries' ids and boxes. */
+struct rt_entry {
+    float box[6]; /* as rt_cell */
+    sqlite3_int64 id;
+};
+struct rt_leaf {
+    int n;
+    struct rt_entry e[];
+};
+
 struct pm_sl_rtree {
     char *name;
     char *leaf_sql; /* SELECT data FROM "<name>_node" WHERE nodeno = ? */
@@ -51,6 +63,10 @@ struct pm_sl_rtree {
     size_t n_nodes;
     struct rt_cell *cells;
     size_t n_cells;
+    /* The leaves read so far, decoded, by node number (up to the greatest of a leaf): shared
+     * by all connections, each set once (leaf_get) and freed with the tree. */
+    _Atomic(struct rt_leaf *) *leaves;
+    size_t n_leaf_slots;
 };
 
 static uint32_t be32(const unsigned char *p)
@@ -136,9 +152,11 @@ static int load_node(struct pm_sl_rtree *t, sqlite3_stmt *st, sqlite3_int64 no, 
             const unsigned char *leaf;
             int m = read_node(st, c->id, t->cell_size, &leaf);
             sqlite3_reset(st);
-            if (m < 0)
+            if (m < 0 || c->id < 0)
                 return -1;
             c->count = (uint32_t)m;
+            if ((size_t)c->id >= t->n_leaf_slots)
+                t->n_leaf_slots = (size_t)c->id + 1;
         }
         *count += c->count;
     }
@@ -170,6 +188,7 @@ struct pm_sl_rtree *pm_sl_rtree_open(sqlite3 *db, const char *name, int dims, in
         return NULL;
     }
     sqlite3_finalize(st);
+    t->leaves = pm_calloc(t->n_leaf_slots ? t->n_leaf_slots : 1, sizeof *t->leaves);
     return t;
 }
 
@@ -177,6 +196,9 @@ void pm_sl_rtree_free(struct pm_sl_rtree *t)
 {
     if (!t)
         return;
+    for (size_t i = 0; t->leaves && i < t->n_leaf_slots; i++)
+        free(atomic_load(&t->leaves[i]));
+    free(t->leaves);
     free(t->name);
     sqlite3_free(t->leaf_sql);
     free(t->nodes);
@@ -192,6 +214,44 @@ static sqlite3_stmt *leaf_stmt(struct pm_sl_rtree_reader *r, size_t tree)
         sqlite3_prepare_v2(r->db, r->trees[tree]->leaf_sql, -1, &r->leaf[tree], NULL) != SQLITE_OK)
         r->leaf[tree] = NULL;
     return r->leaf[tree];
+}
+
+/* Leaf `no` of tree `tree`, decoded: from the tree's leaves read so far, or read now and kept
+ * there (a leaf never changes while the file is open; two threads reading it at once keep the
+ * first). Up to every leaf is kept: 32 bytes an entry. NULL when it cannot be read. */
+static const struct rt_leaf *leaf_get(struct pm_sl_rtree_reader *r, size_t tree, sqlite3_int64 no)
+{
+    const struct pm_sl_rtree *t = r->trees[tree];
+    if (no < 0 || (size_t)no >= t->n_leaf_slots)
+        return NULL;
+    _Atomic(struct rt_leaf *) *slot = &t->leaves[no];
+    struct rt_leaf *leaf = atomic_load_explicit(slot, memory_order_acquire);
+    if (leaf)
+        return leaf;
+    sqlite3_stmt *st = leaf_stmt(r, tree);
+    const unsigned char *d;
+    int n = st ? read_node(st, no, t->cell_size, &d) : -1;
+    if (n >= 0) {
+        leaf = pm_malloc(sizeof *leaf + (size_t)n * sizeof leaf->e[0]);
+        leaf->n = n;
+        for (int i = 0; i < n; i++) {
+            const unsigned char *p = d + 4 + i * t->cell_size;
+            memset(leaf->e[i].box, 0, sizeof leaf->e[i].box);
+            cell_box(p, t->dims, leaf->e[i].box);
+            leaf->e[i].id = be64(p);
+        }
+    }
+    if (st)
+        sqlite3_reset(st);
+    if (!leaf)
+        return NULL;
+    struct rt_leaf *first = NULL;
+    if (!atomic_compare_exchange_strong_explicit(slot, &first, leaf, memory_order_acq_rel,
+                                                 memory_order_acquire)) {
+        free(leaf);
+        leaf = first;
+    }
+    return leaf;
 }
 
 /* Does the box b (xmin, xmax, ymin, ymax) meet q (w, s, e, n; w > e across the
@@ -273,24 +333,16 @@ int pm_sl_rtree_count(struct pm_sl_rtree_reader *r, size_t tree, const double bo
     }
     free(stack);
     /* Then the leaves on the edge, until the count is past the cap. */
-    sqlite3_stmt *st = n_leaves && out->inside <= cap ? leaf_stmt(r, tree) : NULL;
-    int rc = n_leaves && out->inside <= cap && !st ? -1 : 0;
-    for (size_t k = 0; st && k < n_leaves && out->inside <= cap && out->n_edge <= (size_t)cap;
-         k++) {
-        const unsigned char *d;
-        int n = read_node(st, leaves[k], t->cell_size, &d);
-        if (n < 0)
+    int rc = 0;
+    for (size_t k = 0; k < n_leaves && out->inside <= cap && out->n_edge <= (size_t)cap; k++) {
+        const struct rt_leaf *leaf = leaf_get(r, tree, leaves[k]);
+        if (!leaf) {
             rc = -1;
-        for (int i = 0; i < n; i++) {
-            float b[6];
-            cell_box(d + 4 + i * t->cell_size, t->dims, b);
-            if (!box_meets(b, box))
-                continue;
-            count_entry(t, be64(d + 4 + i * t->cell_size), b, box, out);
-        }
-        sqlite3_reset(st);
-        if (rc)
             break;
+        }
+        for (int i = 0; i < leaf->n; i++)
+            if (box_meets(leaf->e[i].box, box))
+                count_entry(t, leaf->e[i].id, leaf->e[i].box, box, out);
     }
     free(leaves);
     return rc;
@@ -397,27 +449,15 @@ static int walk_next(sqlite3_vtab_cursor *cur)
             }
             continue;
         }
-        sqlite3_stmt *st = leaf_stmt(vt->r, c->tree);
-        const unsigned char *d;
-        int n = st ? read_node(st, it.id, t->cell_size, &d) : -1;
-        for (int i = 0; i < n; i++) {
-            /* The entry's box, decoded as far as its tests need: most miss in x. */
-            const unsigned char *p = d + 4 + i * t->cell_size;
-            float b[6] = {cell_coord(p, 0), cell_coord(p, 1)};
-            if (!meets_x(b[0], b[1], c->box))
-                continue;
-            for (int k = 2; k < 6; k++)
-                b[k] = cell_coord(p, k);
-            walk_offer(c, be64(p), b, RT_ENTRY);
-        }
-        if (st)
-            sqlite3_reset(st);
-        if (n < 0) {
+        const struct rt_leaf *leaf = leaf_get(vt->r, c->tree, it.id);
+        if (!leaf) {
             sqlite3_free(vt->base.zErrMsg);
             vt->base.zErrMsg = sqlite3_mprintf("pm_walk: leaf %lld of %s cannot be read",
                                                (long long)it.id, t->name);
             return SQLITE_ERROR;
         }
+        for (int i = 0; i < leaf->n; i++)
+            walk_offer(c, leaf->e[i].id, leaf->e[i].box, RT_ENTRY);
     }
     c->eof = 1;
     return SQLITE_OK;
