@@ -7,10 +7,18 @@
  * Bounded in entries and bytes; least recently used entries go first (a list through the
  * entries in order of use, so an eviction is one step, not a search). One mutex guards it; a
  * lookup copies the body out, so no entry is used outside the lock.
+ *
+ * A response is kept from the second time its key is asked for (pm_cache_admit; nginx's
+ * proxy_cache_min_uses 2): a map viewer panning asks for most URLs once, and keeping each
+ * such answer would cost its request a copy of the body and push out answers that are asked
+ * for again. The keys asked for once are remembered by their hash alone, in a table of fixed
+ * size whose every slot holds the last key that fell on it.
  */
 #include "cache.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +37,8 @@ struct pm_cache {
     size_t n_entries;
     size_t bytes, max_bytes, max_entry;
     struct entry *newest, *oldest;
+    _Atomic uint64_t *seen; /* the hash of the last key asked for once, by slot */
+    size_t n_seen;
 };
 
 struct pm_cache *pm_cache_new(size_t n_entries, size_t max_bytes, size_t max_entry)
@@ -37,6 +47,8 @@ struct pm_cache *pm_cache_new(size_t n_entries, size_t max_bytes, size_t max_ent
     pthread_mutex_init(&c->lock, NULL);
     c->entries = pm_calloc(n_entries, sizeof *c->entries);
     c->n_entries = n_entries;
+    c->n_seen = 4 * n_entries;
+    c->seen = pm_calloc(c->n_seen, sizeof *c->seen);
     c->max_bytes = max_bytes;
     c->max_entry = max_entry;
     return c;
@@ -49,6 +61,7 @@ void pm_cache_free(struct pm_cache *c)
     for (size_t i = 0; i < c->n_entries; i++)
         free(c->entries[i].body);
     free(c->entries);
+    free(c->seen);
     pthread_mutex_destroy(&c->lock);
     free(c);
 }
@@ -56,6 +69,15 @@ void pm_cache_free(struct pm_cache *c)
 size_t pm_cache_max_entry(const struct pm_cache *c)
 {
     return c ? c->max_entry : 0;
+}
+
+int pm_cache_admit(struct pm_cache *c, const char *key)
+{
+    if (!c || !*key)
+        return 0;
+    uint64_t h = pm_fnv1a(PM_FNV_INIT, key, strlen(key)) | 1; /* 0 is an empty slot */
+    _Atomic uint64_t *slot = &c->seen[(h >> 17) % c->n_seen];
+    return atomic_exchange_explicit(slot, h, memory_order_relaxed) == h;
 }
 
 /* The slot of key: FNV hash, linear probing over at most 8 slots. */

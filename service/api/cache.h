@@ -18,6 +18,11 @@ size_t pm_cache_max_entry(const struct pm_cache *c);
 
 /* On a hit, append the body to `body`, set *type and return 1; else 0. c may be NULL. */
 int pm_cache_get(struct pm_cache *c, const char *key, struct pm_strbuf *body, const char **type);
+/* Whether a response of this key should be kept (pm_cache_keep, pm_cache_put): 1 from the
+ * second time the key is asked for (a key asked for once is remembered; two keys may share
+ * the memory of one, so a key may be kept at its first asking, or need a third). 0 for a NULL
+ * cache. */
+int pm_cache_admit(struct pm_cache *c, const char *key);
 /* Keep the response: body, allocated with malloc, is the cache's from now on (freed at once
  * if it is not kept). type: a string constant that outlives the cache. */
 void pm_cache_keep(struct pm_cache *c, const char *key, char *body, size_t len, const char *type);

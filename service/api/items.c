@@ -517,7 +517,7 @@ int pm_handle_items(struct pm_ctx *ctx, const struct pm_collection *c, struct pm
     if (p->limit <= TAKE_FEATURES_MAX)
         pm_strbuf_reserve(&s->buf, p->limit < 128 ? ((size_t)p->limit + 4) * 1024 : 128 * 1024);
     pm_strbuf_init(&s->copy);
-    s->copying = ctx->api->cache != NULL;
+    s->copying = pm_cache_admit(ctx->api->cache, ctx->resp->etag);
     snprintf(s->cache_key, sizeof s->cache_key, "%s", ctx->resp->etag);
     ctx->resp->status = 200;
     ctx->resp->content_type = PM_TYPE_GEOJSON;

@@ -340,7 +340,8 @@ static int handle(struct pm_ctx *ctx_in, struct pm_error *err)
         return 0;
     }
     int rc = dispatch(&ctx, r, c, fid, err);
-    if (rc == 0 && resp->status == 200 && !resp->stream.read)
+    if (rc == 0 && resp->status == 200 && !resp->stream.read &&
+        pm_cache_admit(ctx.api->cache, resp->etag))
         pm_cache_put(ctx.api->cache, resp->etag, resp->body.data ? resp->body.data : "",
                      resp->body.len, resp->content_type);
     return rc;

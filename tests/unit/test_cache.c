@@ -110,6 +110,28 @@ static void full_slots_evict_least_recently_used(void **state)
     pm_cache_free(c);
 }
 
+/* A key is admitted from its second asking; a key asked for once among many others may be
+ * forgotten, but never admits another key. */
+static void kept_from_the_second_asking(void **state)
+{
+    (void)state;
+    struct pm_cache *c = pm_cache_new(16, 100000, 100);
+    assert_false(pm_cache_admit(c, "W/\"a\""));
+    assert_true(pm_cache_admit(c, "W/\"a\""));
+    assert_true(pm_cache_admit(c, "W/\"a\""));
+    assert_false(pm_cache_admit(c, "W/\"b\""));
+    assert_false(pm_cache_admit(c, ""));
+    assert_false(pm_cache_admit(c, ""));
+    /* Keys asked for once each are never admitted. */
+    char key[32];
+    for (int i = 0; i < 10000; i++) {
+        snprintf(key, sizeof key, "once-%d", i);
+        assert_false(pm_cache_admit(c, key));
+    }
+    assert_false(pm_cache_admit(NULL, "k"));
+    pm_cache_free(c);
+}
+
 static void null_cache_is_a_miss(void **state)
 {
     (void)state;
@@ -127,6 +149,7 @@ int main(void)
         cmocka_unit_test(byte_limit_evicts_least_recently_used),
         cmocka_unit_test(many_keys_stay_bounded),
         cmocka_unit_test(full_slots_evict_least_recently_used),
+        cmocka_unit_test(kept_from_the_second_asking),
         cmocka_unit_test(null_cache_is_a_miss),
     };
     return cmocka_run_group_tests_name("cache", tests, NULL, NULL);
