@@ -13,7 +13,8 @@
  *   such from memory alone.
  * - pm_walk, a table-valued function: the entries of an idx_<table>_rid (whose third dimension
  *   is the rowid) that meet a box, in rowid order: best first, from a queue keyed by the
- *   least rowid under each cell. It stops when its caller does (the end of the page).
+ *   least rowid under each cell, in which an opened leaf (its entries in rowid order) stands
+ *   as one item at its next entry. It stops when its caller does (the end of the page).
  *
  * The format, as SQLite's ext/rtree/rtree.c writes it: node 1 is the root, and its first two
  * bytes give the depth of the tree (0: the root is a leaf). Every node: two bytes the root's
@@ -216,9 +217,17 @@ static sqlite3_stmt *leaf_stmt(struct pm_sl_rtree_reader *r, size_t tree)
     return r->leaf[tree];
 }
 
-/* Leaf `no` of tree `tree`, decoded: from the tree's leaves read so far, or read now and kept
- * there (a leaf never changes while the file is open; two threads reading it at once keep the
- * first). Up to every leaf is kept: 32 bytes an entry. NULL when it cannot be read. */
+/* Entries by id: by rowid (a segment's id is 2 * rowid + its rising bit). */
+static int entry_order(const void *a, const void *b)
+{
+    sqlite3_int64 x = ((const struct rt_entry *)a)->id, y = ((const struct rt_entry *)b)->id;
+    return (x > y) - (x < y);
+}
+
+/* Leaf `no` of tree `tree`, decoded, its entries in id order: from the tree's leaves read so far,
+ * or read now and kept there (a leaf never changes while the file is open; two threads reading it
+ * at once keep the first). Up to every leaf is kept: 32 bytes an entry. NULL when it cannot be
+ * read. */
 static const struct rt_leaf *leaf_get(struct pm_sl_rtree_reader *r, size_t tree, sqlite3_int64 no)
 {
     const struct pm_sl_rtree *t = r->trees[tree];
@@ -245,6 +254,7 @@ static const struct rt_leaf *leaf_get(struct pm_sl_rtree_reader *r, size_t tree,
         sqlite3_reset(st);
     if (!leaf)
         return NULL;
+    qsort(leaf->e, (size_t)leaf->n, sizeof leaf->e[0], entry_order);
     struct rt_leaf *first = NULL;
     if (!atomic_compare_exchange_strong_explicit(slot, &first, leaf, memory_order_acq_rel,
                                                  memory_order_acquire)) {
@@ -357,10 +367,15 @@ int pm_sl_rtree_count(struct pm_sl_rtree_reader *r, size_t tree, const double bo
  * segment clearly misses the box (pm_sl_entry_verdict). */
 enum { WALK_RID, WALK_TREE, WALK_W, WALK_S, WALK_E, WALK_N, WALK_LO, WALK_MOST, WALK_COLUMNS };
 
+/* A cell of the tree not yet opened (its least rowid, id and child as rt_cell), or an open
+ * leaf (child WALK_OPEN): its entries from pos on, score the rowid of entries[pos]. */
+#define WALK_OPEN -3
 struct walk_item {
     double score; /* the least rowid under it */
     sqlite3_int64 id;
-    int32_t child; /* as rt_cell */
+    int32_t child; /* as rt_cell, or WALK_OPEN */
+    int32_t pos;
+    const struct rt_leaf *leaf;
 };
 
 struct walk_cursor {
@@ -413,16 +428,37 @@ static struct walk_item heap_pop(struct walk_cursor *c)
     return top;
 }
 
-/* Queue a cell (its box b) if anything under it may be given: it meets the box, and holds a
- * rowid from lo on; an entry of segments, if its segment may meet the box. */
-static void walk_offer(struct walk_cursor *c, sqlite3_int64 id, const float *b, int32_t child)
+/* Does the entry's box b meet the box, with a rowid from lo on (and of segments, may its
+ * segment meet the box)? */
+static int walk_wants(const struct walk_cursor *c, sqlite3_int64 id, const float *b)
 {
+    return box_meets(b, c->box) && b[4] >= (double)c->lo &&
+           !(c->t->lines && entry_verdict(c->t, id, b, c->box) == PM_SL_OUTSIDE);
+}
+
+/* Queue a cell of a node (its box b) if anything under it may be given: it meets the box, and
+ * holds a rowid from lo on. */
+static void walk_offer(struct walk_cursor *c, const struct rt_cell *cell)
+{
+    const float *b = cell->box;
     if (!box_meets(b, c->box) || b[5] < (double)c->lo)
         return;
-    if (child == RT_ENTRY && (b[4] < (double)c->lo ||
-                              (c->t->lines && entry_verdict(c->t, id, b, c->box) == PM_SL_OUTSIDE)))
+    if (cell->child == RT_ENTRY && !walk_wants(c, cell->id, b))
         return;
-    heap_push(c, (struct walk_item){b[4], id, child});
+    heap_push(c, (struct walk_item){b[4], cell->id, cell->child, 0, NULL});
+}
+
+/* Queue an open leaf at its first entry from pos on that may be given, if any. Its entries
+ * are in rowid order, so the queue holds one item a leaf, not one an entry. */
+static void walk_resume(struct walk_cursor *c, const struct rt_leaf *leaf, int pos)
+{
+    for (; pos < leaf->n; pos++) {
+        const struct rt_entry *e = &leaf->e[pos];
+        if (walk_wants(c, e->id, e->box)) {
+            heap_push(c, (struct walk_item){e->box[4], e->id, WALK_OPEN, pos, leaf});
+            return;
+        }
+    }
 }
 
 static int walk_next(sqlite3_vtab_cursor *cur)
@@ -432,21 +468,21 @@ static int walk_next(sqlite3_vtab_cursor *cur)
     const struct pm_sl_rtree *t = c->t;
     while (c->n > 0) {
         struct walk_item it = heap_pop(c);
-        if (it.child == RT_ENTRY && c->most && c->given == c->most) {
+        if ((it.child == RT_ENTRY || it.child == WALK_OPEN) && c->most && c->given == c->most) {
             vt->r->capped = 1; /* there is one more */
             break;
         }
-        if (it.child == RT_ENTRY) {
+        if (it.child == RT_ENTRY || it.child == WALK_OPEN) {
+            if (it.child == WALK_OPEN)
+                walk_resume(c, it.leaf, it.pos + 1);
             c->rid = t->lines ? it.id >> 1 : it.id;
             c->given++;
             return SQLITE_OK;
         }
         if (it.child >= 0) {
             const struct rt_node *node = &t->nodes[it.child];
-            for (uint32_t i = 0; i < node->n; i++) {
-                const struct rt_cell *cell = &t->cells[node->first + i];
-                walk_offer(c, cell->id, cell->box, cell->child);
-            }
+            for (uint32_t i = 0; i < node->n; i++)
+                walk_offer(c, &t->cells[node->first + i]);
             continue;
         }
         const struct rt_leaf *leaf = leaf_get(vt->r, c->tree, it.id);
@@ -456,8 +492,7 @@ static int walk_next(sqlite3_vtab_cursor *cur)
                                                (long long)it.id, t->name);
             return SQLITE_ERROR;
         }
-        for (int i = 0; i < leaf->n; i++)
-            walk_offer(c, leaf->e[i].id, leaf->e[i].box, RT_ENTRY);
+        walk_resume(c, leaf, 0);
     }
     c->eof = 1;
     return SQLITE_OK;
@@ -490,10 +525,8 @@ static int walk_filter(sqlite3_vtab_cursor *cur, int idx_num, const char *idx_st
     c->given = 0;
     c->eof = 0;
     const struct rt_node *root = &c->t->nodes[0];
-    for (uint32_t i = 0; i < root->n; i++) {
-        const struct rt_cell *cell = &c->t->cells[root->first + i];
-        walk_offer(c, cell->id, cell->box, cell->child);
-    }
+    for (uint32_t i = 0; i < root->n; i++)
+        walk_offer(c, &c->t->cells[root->first + i]);
     return walk_next(cur);
 }
 
