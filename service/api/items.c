@@ -92,10 +92,13 @@ static char *page_href(const struct paging *pg, const char *paging, const char *
     pm_strbuf_init(&b);
     pm_strbuf_append_str(&b, pg->base);
     if (paging) {
-        pm_strbuf_appendf(&b, "%c%s", sep, paging);
+        pm_strbuf_append_char(&b, sep);
+        pm_strbuf_append_str(&b, paging);
         sep = '&';
     }
-    pm_strbuf_appendf(&b, "%cf=%s", sep, f);
+    pm_strbuf_append_char(&b, sep);
+    pm_strbuf_append_str(&b, "f=");
+    pm_strbuf_append_str(&b, f);
     return pm_strbuf_take(&b);
 }
 

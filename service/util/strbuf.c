@@ -75,16 +75,24 @@ void pm_strbuf_append_char(struct pm_strbuf *b, char c)
     b->data[b->len] = '\0';
 }
 
+/* Formatted straight into the room the buffer has (at least 64 bytes), and only when that is
+ * too little measured, grown and formatted again: most pieces are short. */
 void pm_strbuf_vappendf(struct pm_strbuf *b, const char *fmt, va_list ap)
 {
+    reserve(b, 64);
+    size_t room = b->cap - b->len;
     va_list ap2;
     va_copy(ap2, ap);
-    int n = vsnprintf(NULL, 0, fmt, ap2);
+    int n = vsnprintf(b->data + b->len, room, fmt, ap2);
     va_end(ap2);
-    if (n < 0)
+    if (n < 0) {
+        b->data[b->len] = '\0';
         return;
-    reserve(b, (size_t)n);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    }
+    if ((size_t)n >= room) {
+        reserve(b, (size_t)n);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    }
     b->len += (size_t)n;
 }
 

@@ -85,6 +85,30 @@ static void strbuf_appendf_many_small(void **state)
     pm_strbuf_fini(&b);
 }
 
+/* A piece of every length from 0 to 600 after text of every length from 0 to 300: whether it
+ * fits the room left (formatted once) or not, by one byte or many (formatted again after
+ * growing), the result is the text and the piece, NUL-terminated. */
+static void strbuf_appendf_at_every_room(void **state)
+{
+    (void)state;
+    static char piece[601], text[301];
+    memset(piece, 'p', sizeof piece - 1);
+    memset(text, 't', sizeof text - 1);
+    for (int before = 0; before <= 300; before += 7) {
+        for (int n = 0; n <= 600; n++) {
+            struct pm_strbuf b;
+            pm_strbuf_init(&b);
+            pm_strbuf_append(&b, text, (size_t)before);
+            pm_strbuf_appendf(&b, "%.*s", n, piece);
+            assert_int_equal(b.len, before + n);
+            assert_int_equal(strspn(b.data, "t"), before);
+            assert_int_equal(strspn(b.data + before, "p"), n);
+            assert_int_equal(b.data[b.len], '\0');
+            pm_strbuf_fini(&b);
+        }
+    }
+}
+
 static void strbuf_reset_keeps_storage(void **state)
 {
     (void)state;
@@ -478,6 +502,7 @@ int main(void)
         cmocka_unit_test(strbuf_append_binary_and_empty),
         cmocka_unit_test(strbuf_appendf_long_output),
         cmocka_unit_test(strbuf_appendf_many_small),
+        cmocka_unit_test(strbuf_appendf_at_every_room),
         cmocka_unit_test(strbuf_reset_keeps_storage),
         cmocka_unit_test(strbuf_take_hands_over),
         cmocka_unit_test(asprintf_and_strndup),
