@@ -525,6 +525,7 @@ static void sl_close(struct pm_store *base)
             free(s->cache[k].sql);
         }
         pm_sl_rtree_reader_fini(&s->rtrees);
+        sqlite3_blob_close(s->heads_blob);
         free(s->counted.edge);
         if (s->db)
             close_connection(s->db, s->spatialite_cache);

@@ -42,6 +42,31 @@ struct pm_sl_rtree_reader {
     sqlite3_stmt **leaf; /* a leaf of each tree, prepared when first needed */
     int capped;          /* the last walk stopped at its `most` with more to give */
 };
+/* The walk of a tree (an idx_<table>_rid): the rowid of each entry that meets the box w, s,
+ * e, n (w > e: across the antimeridian), from rowid lo on, in rowid order, at most `most` of
+ * them (0: all; the reader's `capped` says whether it stopped there with more to give); for a
+ * tree of segments, not those whose segment clearly misses the box (pm_sl_entry_verdict). Best
+ * first, from a queue keyed by the least rowid under each cell (rtree.c). pm_walk is this walk
+ * as a table-valued function. */
+struct walk_item;
+struct pm_sl_walk {
+    struct pm_sl_rtree_reader *r;
+    const struct pm_sl_rtree *t;
+    size_t tree;
+    double box[4];
+    sqlite3_int64 lo, most, given;
+    struct walk_item *heap;
+    size_t n, cap;
+};
+/* 0, or -1 when trees[tree] is not a tree with rowids. The walk is zeroed or finished. */
+int pm_sl_walk_start(struct pm_sl_walk *w, struct pm_sl_rtree_reader *r, size_t tree,
+                     const double box[4], sqlite3_int64 lo, sqlite3_int64 most);
+/* 1 with the next rowid (and, if box is not NULL, the entry's box: xmin, xmax, ymin, ymax,
+ * rmin, rmax), 0 at the end, -1 when a leaf cannot be read. */
+int pm_sl_walk_next(struct pm_sl_walk *w, sqlite3_int64 *rid, float box[6]);
+/* Free what the walk holds (it may be started again). */
+void pm_sl_walk_fini(struct pm_sl_walk *w);
+
 /* Registers pm_walk on db (r must stay where it is). 0 or -1. */
 int pm_sl_rtree_reader_init(struct pm_sl_rtree_reader *r, sqlite3 *db);
 /* The trees the reader reads, by index (drops the statements of earlier ones). */
@@ -71,9 +96,13 @@ struct pm_session {
     size_t next_evict;
     struct pm_sl_rtree_reader rtrees;
     struct pm_sl_rtree_counted counted; /* the last count's, its edge array kept */
-    int stepping;                       /* in pm_sl_step */
-    long long deadline_ns; /* the step running past this (CLOCK_MONOTONIC; 0: not yet set) is
-                              interrupted */
+    /* Reads a feature's head from a table of heads by rowid (items.c: a box alone); NULL
+     * until first needed. */
+    sqlite3_blob *heads_blob;
+    const char *heads_blob_table; /* the table it reads (a pm_collection's heads) */
+    int stepping;                 /* in pm_sl_step */
+    long long deadline_ns;        /* the step running past this (CLOCK_MONOTONIC; 0: not yet set) is
+                                     interrupted */
 };
 
 struct pm_sl_store {

@@ -407,6 +407,16 @@ struct pm_cursor {
     char *count_from;     /* what count_where is of (NULL: the collection's view) */
     long long count_most; /* counted up to this; past it numberMatched is left out */
     long long page_start;
+    /* A box alone, of whole features of points (direct_open): no statement; the walk gives
+     * the rowids, each row's head is read by the session's blob handle. */
+    int direct;
+    struct pm_sl_walk walk;
+    double box[4];
+    long long left;        /* rows still to give */
+    struct pm_strbuf head; /* the current row's head */
+    struct pm_strbuf id;   /* and its id */
+    sqlite3_stmt *check;   /* the exact test of an entry on the box's edge, or NULL */
+    struct pm_sl_binds check_b;
 };
 
 static struct pm_cursor *cursor_new(struct pm_session *s, sqlite3_stmt *stmt,
@@ -416,7 +426,8 @@ static struct pm_cursor *cursor_new(struct pm_session *s, sqlite3_stmt *stmt,
     cur->session = s;
     cur->stmt = stmt;
     cur->heads = heads;
-    pm_sl_session_pin(s, stmt, 1);
+    if (stmt)
+        pm_sl_session_pin(s, stmt, 1);
     cur->n_props = c->n_props;
     cur->values = pm_calloc(c->n_props ? c->n_props : 1, sizeof *cur->values);
     pm_strbuf_init(&cur->geometry);
@@ -824,6 +835,132 @@ static int check_row(struct pm_session *s, sqlite3_stmt *check, const struct pm_
     return pm_sl_db_error(err, s->db, "check");
 }
 
+/* --- a box alone, of whole features of points, without SQL ---------------------------- */
+
+/* Can the page of a box go by direct_open: whole features of a collection of points with
+ * heads, no condition but the box (not across the antimeridian, whose count walks in SQL)? */
+static int direct_fits(const struct pm_collection *c, const struct pm_items_params *p,
+                       const double box[4])
+{
+    return use_heads(c, p) && !p->has_datetime && !p->filter &&
+           !strcmp(c->geometry_type, "Point") && box[0] <= box[2];
+}
+
+/* The page of a box as a walk of the index in rowid order (the rowids from lo on), each
+ * entry's head read from the table of heads by rowid with the session's blob handle: no
+ * statement steps a row. An entry that clearly lies inside the box is given as it is; one too
+ * close to its edge for the index's floats to tell is tested on its row (check_sql_for). */
+static int direct_open(struct pm_session *s, const struct pm_collection *c,
+                       const struct pm_items_params *p, const double box[4], long long lo,
+                       struct pm_cursor **out, struct pm_error *err)
+{
+    struct pm_cursor *cur = cursor_new(s, NULL, c, 1);
+    cur->direct = 1;
+    memcpy(cur->box, box, sizeof cur->box);
+    cur->left = p->limit + 1;
+    cur->page_start = p->after ? -1 : 0;
+    pm_strbuf_init(&cur->head);
+    pm_strbuf_init(&cur->id);
+    if (pm_sl_walk_start(&cur->walk, &s->rtrees, rid_tree(s, c), box, lo, 0)) {
+        pm_sl_cursor_close(cur);
+        return pm_error_set(err, 500, "ServerError", "the spatial index of %s cannot be read",
+                            c->id);
+    }
+    *out = cur;
+    return 0;
+}
+
+/* Is the point of this edge entry in the box? 1, 0, or -1 with err. */
+static int direct_check(struct pm_cursor *cur, sqlite3_int64 rid, struct pm_error *err)
+{
+    struct pm_session *s = cur->session;
+    if (!cur->check) {
+        struct pm_strbuf sql;
+        pm_strbuf_init(&sql);
+        pm_strbuf_appendf(&sql, "SELECT 1 FROM %s WHERE _rowid = ? AND ", cur->collection->heads);
+        exact_boxes(&sql, &cur->check_b, cur->collection, cur->box);
+        cur->check = pm_sl_session_stmt(s, sql.data, err);
+        pm_strbuf_fini(&sql);
+        if (!cur->check)
+            return -1;
+        pm_sl_session_pin(s, cur->check, 1);
+    }
+    return check_row(s, cur->check, &cur->check_b, rid, err);
+}
+
+/* The head of row rid into cur->head, and its id (the slug after "id":") into cur->id. */
+static int direct_read(struct pm_cursor *cur, sqlite3_int64 rid, struct pm_error *err)
+{
+    static const char prefix[] = "{\"type\":\"Feature\",\"id\":\"";
+    struct pm_session *s = cur->session;
+    const char *table = cur->collection->heads;
+    int rc;
+    if (s->heads_blob && s->heads_blob_table == table) {
+        rc = sqlite3_blob_reopen(s->heads_blob, rid);
+    } else {
+        sqlite3_blob_close(s->heads_blob);
+        s->heads_blob = NULL;
+        rc = sqlite3_blob_open(s->db, "main", table, "_head", rid, 0, &s->heads_blob);
+        s->heads_blob_table = rc == SQLITE_OK ? table : NULL;
+    }
+    int n = rc == SQLITE_OK ? sqlite3_blob_bytes(s->heads_blob) : 0;
+    if (rc == SQLITE_OK) {
+        pm_strbuf_reset(&cur->head);
+        char *w = pm_strbuf_reserve(&cur->head, (size_t)n);
+        rc = sqlite3_blob_read(s->heads_blob, w, n, 0);
+        if (rc == SQLITE_OK)
+            pm_strbuf_set_end(&cur->head, w + n);
+    }
+    if (rc != SQLITE_OK)
+        return pm_sl_db_error(err, s->db, "read a head");
+    /* The load's checks make every id a slug (a-z, 0-9 and -): it stands in the head as it
+     * is, ended by the first quote. */
+    const char *id = cur->head.data + sizeof prefix - 1;
+    size_t len = (size_t)n >= sizeof prefix - 1 ? strcspn(id, "\"\\") : 0;
+    if (!len || id[len] != '"' || memcmp(cur->head.data, prefix, sizeof prefix - 1))
+        return pm_error_set(err, 500, "ServerError", "the head of row %lld of %s is malformed",
+                            (long long)rid, table);
+    pm_strbuf_reset(&cur->id);
+    pm_strbuf_append(&cur->id, id, len);
+    return 0;
+}
+
+static int direct_next(struct pm_cursor *cur, struct pm_feature_row *row, struct pm_error *err)
+{
+    while (cur->left > 0) {
+        sqlite3_int64 rid;
+        float b[6];
+        int rc = pm_sl_walk_next(&cur->walk, &rid, b);
+        if (rc < 0)
+            return pm_error_set(err, 500, "ServerError", "the spatial index of %s cannot be read",
+                                cur->collection->id);
+        if (rc == 0)
+            return 0;
+        const double e[4] = {b[0], b[1], b[2], b[3]};
+        int verdict = pm_sl_entry_verdict(0, rid, e, cur->box);
+        if (verdict == PM_SL_OUTSIDE)
+            continue;
+        if (verdict == PM_SL_EDGE) {
+            int in = direct_check(cur, rid, err);
+            if (in < 0)
+                return -1;
+            if (!in)
+                continue;
+        }
+        if (direct_read(cur, rid, err))
+            return -1;
+        cur->left--;
+        row->id = cur->id.data;
+        row->head = cur->head.data;
+        row->head_len = cur->head.len;
+        row->geometry = NULL;
+        row->values = cur->values; /* not read */
+        row->has_distance = 0;
+        return 1;
+    }
+    return 0;
+}
+
 /* One integer of a one-row query with the values b; *found says whether there was one
  * (*out is untouched when not). */
 static int query_binds_int(struct pm_session *s, const char *sql, const struct pm_sl_binds *b,
@@ -938,6 +1075,12 @@ static int box_open(struct pm_session *s, const struct pm_collection *c,
     int countable = !conditioned && p->bbox[0] <= p->bbox[2];
     if (countable && box_count(s, c, p->bbox, &matched, err))
         return -1;
+    if (countable && direct_fits(c, p, box)) {
+        if (direct_open(s, c, p, box, lo, out, err))
+            return -1;
+        *matched_out = matched;
+        return 1;
+    }
     int rc = walk_open(s, c, p, box, lo, out, matched_out, count_where, count_binds, err);
     if (rc > 0 && countable)
         *matched_out = matched;
@@ -1216,6 +1359,8 @@ static void read_row(struct pm_cursor *cur, struct pm_feature_row *row)
 
 int pm_sl_cursor_next(struct pm_cursor *cur, struct pm_feature_row *row, struct pm_error *err)
 {
+    if (cur->direct)
+        return direct_next(cur, row, err);
     if (cur->hits) {
         if (cur->next_hit == cur->n_hits)
             return 0;
@@ -1241,7 +1386,15 @@ int pm_sl_cursor_next(struct pm_cursor *cur, struct pm_feature_row *row, struct 
 void pm_sl_cursor_close(struct pm_cursor *cur)
 {
     stmt_done(cur->stmt);
-    pm_sl_session_pin(cur->session, cur->stmt, 0);
+    if (cur->stmt)
+        pm_sl_session_pin(cur->session, cur->stmt, 0);
+    pm_sl_walk_fini(&cur->walk);
+    pm_strbuf_fini(&cur->head);
+    pm_strbuf_fini(&cur->id);
+    stmt_done(cur->check);
+    if (cur->check)
+        pm_sl_session_pin(cur->session, cur->check, 0);
+    pm_sl_binds_fini(&cur->check_b);
     hits_free(cur->hits, cur->n_hits);
     pm_strbuf_fini(&cur->geometry);
     free(cur->xy);

@@ -358,14 +358,7 @@ int pm_sl_rtree_count(struct pm_sl_rtree_reader *r, size_t tree, const double bo
     return rc;
 }
 
-/* --- pm_walk ------------------------------------------------------------------------- */
-
-/* pm_walk(tree, w, s, e, n, lo, most): rid, the rowid of each entry of the reader's tree `tree`
- * (an idx_<table>_rid) that meets the box w, s, e, n (w > e: across the antimeridian), from
- * rowid lo on, in rowid order, at most `most` of them (0: all; the reader's `capped` says
- * whether it stopped there with more to give); for a tree of segments, not those whose
- * segment clearly misses the box (pm_sl_entry_verdict). */
-enum { WALK_RID, WALK_TREE, WALK_W, WALK_S, WALK_E, WALK_N, WALK_LO, WALK_MOST, WALK_COLUMNS };
+/* --- the walk (internal.h: pm_sl_walk) ------------------------------------------------- */
 
 /* A cell of the tree not yet opened (its least rowid, id and child as rt_cell), or an open
  * leaf (child WALK_OPEN): its entries from pos on, score the rowid of entries[pos]. */
@@ -376,25 +369,10 @@ struct walk_item {
     int32_t child; /* as rt_cell, or WALK_OPEN */
     int32_t pos;
     const struct rt_leaf *leaf;
+    const float *box; /* of an entry: its box */
 };
 
-struct walk_cursor {
-    sqlite3_vtab_cursor base;
-    const struct pm_sl_rtree *t;
-    size_t tree;
-    double box[4];
-    sqlite3_int64 lo, rid, most, given;
-    int eof;
-    struct walk_item *heap;
-    size_t n, cap;
-};
-
-struct walk_vtab {
-    sqlite3_vtab base;
-    struct pm_sl_rtree_reader *r;
-};
-
-static void heap_push(struct walk_cursor *c, struct walk_item it)
+static void heap_push(struct pm_sl_walk *c, struct walk_item it)
 {
     if (c->n == c->cap) {
         c->cap = c->cap ? 2 * c->cap : 256;
@@ -408,7 +386,7 @@ static void heap_push(struct walk_cursor *c, struct walk_item it)
     c->heap[i] = it;
 }
 
-static struct walk_item heap_pop(struct walk_cursor *c)
+static struct walk_item heap_pop(struct pm_sl_walk *c)
 {
     struct walk_item top = c->heap[0], last = c->heap[--c->n];
     size_t i = 0;
@@ -430,7 +408,7 @@ static struct walk_item heap_pop(struct walk_cursor *c)
 
 /* Does the entry's box b meet the box, with a rowid from lo on (and of segments, may its
  * segment meet the box)? */
-static int walk_wants(const struct walk_cursor *c, sqlite3_int64 id, const float *b)
+static int walk_wants(const struct pm_sl_walk *c, sqlite3_int64 id, const float *b)
 {
     return box_meets(b, c->box) && b[4] >= (double)c->lo &&
            !(c->t->lines && entry_verdict(c->t, id, b, c->box) == PM_SL_OUTSIDE);
@@ -438,46 +416,67 @@ static int walk_wants(const struct walk_cursor *c, sqlite3_int64 id, const float
 
 /* Queue a cell of a node (its box b) if anything under it may be given: it meets the box, and
  * holds a rowid from lo on. */
-static void walk_offer(struct walk_cursor *c, const struct rt_cell *cell)
+static void walk_offer(struct pm_sl_walk *c, const struct rt_cell *cell)
 {
     const float *b = cell->box;
     if (!box_meets(b, c->box) || b[5] < (double)c->lo)
         return;
     if (cell->child == RT_ENTRY && !walk_wants(c, cell->id, b))
         return;
-    heap_push(c, (struct walk_item){b[4], cell->id, cell->child, 0, NULL});
+    heap_push(c, (struct walk_item){b[4], cell->id, cell->child, 0, NULL, b});
 }
 
 /* Queue an open leaf at its first entry from pos on that may be given, if any. Its entries
  * are in rowid order, so the queue holds one item a leaf, not one an entry. */
-static void walk_resume(struct walk_cursor *c, const struct rt_leaf *leaf, int pos)
+static void walk_resume(struct pm_sl_walk *c, const struct rt_leaf *leaf, int pos)
 {
     for (; pos < leaf->n; pos++) {
         const struct rt_entry *e = &leaf->e[pos];
         if (walk_wants(c, e->id, e->box)) {
-            heap_push(c, (struct walk_item){e->box[4], e->id, WALK_OPEN, pos, leaf});
+            heap_push(c, (struct walk_item){e->box[4], e->id, WALK_OPEN, pos, leaf, e->box});
             return;
         }
     }
 }
 
-static int walk_next(sqlite3_vtab_cursor *cur)
+int pm_sl_walk_start(struct pm_sl_walk *c, struct pm_sl_rtree_reader *r, size_t tree,
+                     const double box[4], sqlite3_int64 lo, sqlite3_int64 most)
 {
-    struct walk_cursor *c = (struct walk_cursor *)cur;
-    struct walk_vtab *vt = (struct walk_vtab *)cur->pVtab;
+    c->n = 0;
+    c->r = r;
+    r->capped = 0;
+    c->t = tree < r->n ? r->trees[tree] : NULL;
+    if (!c->t || c->t->dims != 3)
+        return -1;
+    c->tree = tree;
+    memcpy(c->box, box, sizeof c->box);
+    c->lo = lo;
+    c->most = most;
+    c->given = 0;
+    const struct rt_node *root = &c->t->nodes[0];
+    for (uint32_t i = 0; i < root->n; i++)
+        walk_offer(c, &c->t->cells[root->first + i]);
+    return 0;
+}
+
+int pm_sl_walk_next(struct pm_sl_walk *c, sqlite3_int64 *rid, float box[6])
+{
     const struct pm_sl_rtree *t = c->t;
     while (c->n > 0) {
         struct walk_item it = heap_pop(c);
-        if ((it.child == RT_ENTRY || it.child == WALK_OPEN) && c->most && c->given == c->most) {
-            vt->r->capped = 1; /* there is one more */
+        int entry = it.child == RT_ENTRY || it.child == WALK_OPEN;
+        if (entry && c->most && c->given == c->most) {
+            c->r->capped = 1; /* there is one more */
             break;
         }
-        if (it.child == RT_ENTRY || it.child == WALK_OPEN) {
+        if (entry) {
+            if (box)
+                memcpy(box, it.box, 6 * sizeof *box);
             if (it.child == WALK_OPEN)
                 walk_resume(c, it.leaf, it.pos + 1);
-            c->rid = t->lines ? it.id >> 1 : it.id;
+            *rid = t->lines ? it.id >> 1 : it.id;
             c->given++;
-            return SQLITE_OK;
+            return 1;
         }
         if (it.child >= 0) {
             const struct rt_node *node = &t->nodes[it.child];
@@ -485,16 +484,50 @@ static int walk_next(sqlite3_vtab_cursor *cur)
                 walk_offer(c, &t->cells[node->first + i]);
             continue;
         }
-        const struct rt_leaf *leaf = leaf_get(vt->r, c->tree, it.id);
-        if (!leaf) {
-            sqlite3_free(vt->base.zErrMsg);
-            vt->base.zErrMsg = sqlite3_mprintf("pm_walk: leaf %lld of %s cannot be read",
-                                               (long long)it.id, t->name);
-            return SQLITE_ERROR;
-        }
+        const struct rt_leaf *leaf = leaf_get(c->r, c->tree, it.id);
+        if (!leaf)
+            return -1;
         walk_resume(c, leaf, 0);
     }
-    c->eof = 1;
+    return 0;
+}
+
+void pm_sl_walk_fini(struct pm_sl_walk *c)
+{
+    free(c->heap);
+    c->heap = NULL;
+    c->n = c->cap = 0;
+}
+
+/* --- pm_walk, the table-valued function ------------------------------------------------ */
+
+/* pm_walk(tree, w, s, e, n, lo, most): rid, the rowid of each entry the walk of the reader's
+ * tree `tree` gives for that box, from rowid lo on, at most `most` (see pm_sl_walk). */
+enum { WALK_RID, WALK_TREE, WALK_W, WALK_S, WALK_E, WALK_N, WALK_LO, WALK_MOST, WALK_COLUMNS };
+
+struct walk_cursor {
+    sqlite3_vtab_cursor base;
+    struct pm_sl_walk w;
+    sqlite3_int64 rid;
+    int eof;
+};
+
+struct walk_vtab {
+    sqlite3_vtab base;
+    struct pm_sl_rtree_reader *r;
+};
+
+static int walk_next(sqlite3_vtab_cursor *cur)
+{
+    struct walk_cursor *c = (struct walk_cursor *)cur;
+    struct walk_vtab *vt = (struct walk_vtab *)cur->pVtab;
+    int rc = pm_sl_walk_next(&c->w, &c->rid, NULL);
+    if (rc < 0) {
+        sqlite3_free(vt->base.zErrMsg);
+        vt->base.zErrMsg = sqlite3_mprintf("pm_walk: a leaf of %s cannot be read", c->w.t->name);
+        return SQLITE_ERROR;
+    }
+    c->eof = rc == 0;
     return SQLITE_OK;
 }
 
@@ -505,28 +538,20 @@ static int walk_filter(sqlite3_vtab_cursor *cur, int idx_num, const char *idx_st
     (void)idx_str;
     struct walk_cursor *c = (struct walk_cursor *)cur;
     struct walk_vtab *vt = (struct walk_vtab *)cur->pVtab;
-    c->n = 0;
     c->eof = 1;
-    vt->r->capped = 0;
     if (argc != WALK_COLUMNS - 1)
         return SQLITE_ERROR;
     sqlite3_int64 tree = sqlite3_value_int64(argv[0]);
-    c->t = tree >= 0 && (size_t)tree < vt->r->n ? vt->r->trees[tree] : NULL;
-    if (!c->t || c->t->dims != 3) {
+    double box[4];
+    for (int k = 0; k < 4; k++)
+        box[k] = sqlite3_value_double(argv[1 + k]);
+    if (tree < 0 || pm_sl_walk_start(&c->w, vt->r, (size_t)tree, box, sqlite3_value_int64(argv[5]),
+                                     sqlite3_value_int64(argv[6]))) {
         sqlite3_free(vt->base.zErrMsg);
         vt->base.zErrMsg = sqlite3_mprintf("pm_walk: no tree %lld with rowids", (long long)tree);
         return SQLITE_ERROR;
     }
-    c->tree = (size_t)tree;
-    for (int k = 0; k < 4; k++)
-        c->box[k] = sqlite3_value_double(argv[1 + k]);
-    c->lo = sqlite3_value_int64(argv[5]);
-    c->most = sqlite3_value_int64(argv[6]);
-    c->given = 0;
     c->eof = 0;
-    const struct rt_node *root = &c->t->nodes[0];
-    for (uint32_t i = 0; i < root->n; i++)
-        walk_offer(c, &c->t->cells[root->first + i]);
     return walk_next(cur);
 }
 
@@ -590,7 +615,7 @@ static int walk_open(sqlite3_vtab *vtab, sqlite3_vtab_cursor **out)
 static int walk_close(sqlite3_vtab_cursor *cur)
 {
     struct walk_cursor *c = (struct walk_cursor *)cur;
-    free(c->heap);
+    pm_sl_walk_fini(&c->w);
     sqlite3_free(c);
     return SQLITE_OK;
 }
@@ -606,13 +631,13 @@ static int walk_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
     if (col == WALK_RID)
         sqlite3_result_int64(ctx, c->rid);
     else if (col == WALK_TREE)
-        sqlite3_result_int64(ctx, (sqlite3_int64)c->tree);
+        sqlite3_result_int64(ctx, (sqlite3_int64)c->w.tree);
     else if (col == WALK_LO)
-        sqlite3_result_int64(ctx, c->lo);
+        sqlite3_result_int64(ctx, c->w.lo);
     else if (col == WALK_MOST)
-        sqlite3_result_int64(ctx, c->most);
+        sqlite3_result_int64(ctx, c->w.most);
     else
-        sqlite3_result_double(ctx, c->box[col - WALK_W]);
+        sqlite3_result_double(ctx, c->w.box[col - WALK_W]);
     return SQLITE_OK;
 }
 
