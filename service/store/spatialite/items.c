@@ -894,10 +894,11 @@ static int direct_read(struct pm_cursor *cur, sqlite3_int64 rid, struct pm_error
     static const char prefix[] = "{\"type\":\"Feature\",\"id\":\"";
     struct pm_session *s = cur->session;
     const char *table = cur->collection->heads;
-    int rc;
-    if (s->heads_blob && s->heads_blob_table == table) {
+    int rc = SQLITE_ERROR;
+    if (s->heads_blob && s->heads_blob_table == table)
         rc = sqlite3_blob_reopen(s->heads_blob, rid);
-    } else {
+    if (rc != SQLITE_OK) {
+        /* None yet, one of another table, or one that failed to move: a new one. */
         sqlite3_blob_close(s->heads_blob);
         s->heads_blob = NULL;
         rc = sqlite3_blob_open(s->db, "main", table, "_head", rid, 0, &s->heads_blob);
