@@ -161,12 +161,12 @@ void pm_feature_writer_fini(struct pm_feature_writer *w)
 #define PROPERTIES ",\"properties\":{"
 #define PUT(w, lit) (memcpy((w), (lit), sizeof(lit) - 1), (w) + sizeof(lit) - 1)
 
-/* The most a value takes written: %.17g of a double is at most 24 bytes. */
 static size_t text_len(const struct pm_value *v)
 {
     return v->len ? v->len : strlen(v->s);
 }
 
+/* The most a value takes written: %.17g of a double is at most 24 bytes. */
 static size_t value_room(const struct pm_value *v)
 {
     return v->type == PM_VALUE_TEXT ? 6 * text_len(v) + 2 : 24;

@@ -355,6 +355,13 @@ static int use_heads(const struct pm_collection *c, const struct pm_items_params
            !(p->geometry == PM_GEOMETRY_GEODESIC && strcmp(c->geometry_type, "Point"));
 }
 
+/* Whether a query's rows may come from the collection's table of heads alone: whole features
+ * with no condition but a box, which the table's points answer. */
+static int heads_alone(const struct pm_collection *c, const struct pm_items_params *p)
+{
+    return use_heads(c, p) && !p->has_datetime && !p->filter;
+}
+
 /* `SELECT id, _geojson, <properties> FROM <from>`, or with heads `SELECT id, _head FROM
  * <from>` (from NULL: the collection's view). */
 static void select_columns_from(struct pm_strbuf *sql, const struct pm_collection *c,
@@ -767,7 +774,7 @@ static int walk_open(struct pm_session *s, const struct pm_collection *c,
     /* A box alone, of whole features, is answered from the table of heads, which holds the
      * point of each for the box's exact test. */
     int heads = use_heads(c, p);
-    const char *rows = heads && !p->has_datetime && !p->filter ? c->heads : c->view;
+    const char *rows = heads_alone(c, p) ? c->heads : c->view;
     char *from = pm_asprintf("pm_walk AS r CROSS JOIN %s AS v", rows);
     int rc = compile_where(s, &where, &b, c, p, 0, err);
     if (rc == 0) {
@@ -813,11 +820,12 @@ static int walk_open(struct pm_session *s, const struct pm_collection *c,
 }
 
 /* The exact test of one candidate of the index (which holds 32-bit floats, rounded
- * outwards): `SELECT 1 FROM view WHERE _rowid = ?1 AND (box)`, the box's values from ?2. */
-static void check_sql_for(const struct pm_collection *c, const double box[4], struct pm_strbuf *sql,
-                          struct pm_sl_binds *b)
+ * outwards): `SELECT 1 FROM rows WHERE _rowid = ?1 AND (box)`, the box's values from ?2; rows
+ * is the collection's view or its table of heads (which holds a point's _x, _y too). */
+static void check_sql_for(const struct pm_collection *c, const char *rows, const double box[4],
+                          struct pm_strbuf *sql, struct pm_sl_binds *b)
 {
-    pm_strbuf_appendf(sql, "SELECT 1 FROM %s WHERE _rowid = ? AND ", c->view);
+    pm_strbuf_appendf(sql, "SELECT 1 FROM %s WHERE _rowid = ? AND ", rows);
     exact_boxes(sql, b, c, box);
 }
 
@@ -842,8 +850,7 @@ static int check_row(struct pm_session *s, sqlite3_stmt *check, const struct pm_
 static int direct_fits(const struct pm_collection *c, const struct pm_items_params *p,
                        const double box[4])
 {
-    return use_heads(c, p) && !p->has_datetime && !p->filter &&
-           !strcmp(c->geometry_type, "Point") && box[0] <= box[2];
+    return heads_alone(c, p) && !strcmp(c->geometry_type, "Point") && box[0] <= box[2];
 }
 
 /* The page of a box as a walk of the index in rowid order (the rowids from lo on), each
@@ -877,8 +884,7 @@ static int direct_check(struct pm_cursor *cur, sqlite3_int64 rid, struct pm_erro
     if (!cur->check) {
         struct pm_strbuf sql;
         pm_strbuf_init(&sql);
-        pm_strbuf_appendf(&sql, "SELECT 1 FROM %s WHERE _rowid = ? AND ", cur->collection->heads);
-        exact_boxes(&sql, &cur->check_b, cur->collection, cur->box);
+        check_sql_for(cur->collection, cur->collection->heads, cur->box, &sql, &cur->check_b);
         cur->check = pm_sl_session_stmt(s, sql.data, err);
         pm_strbuf_fini(&sql);
         if (!cur->check)
@@ -1007,7 +1013,7 @@ static int box_count(struct pm_session *s, const struct pm_collection *c, const 
         struct pm_strbuf check_sql;
         struct pm_sl_binds check_b = {0};
         pm_strbuf_init(&check_sql);
-        check_sql_for(c, box, &check_sql, &check_b);
+        check_sql_for(c, c->view, box, &check_sql, &check_b);
         sqlite3_stmt *check = pm_sl_session_stmt(s, check_sql.data, err);
         pm_strbuf_fini(&check_sql);
         rc = check ? 0 : -1;

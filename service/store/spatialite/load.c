@@ -418,7 +418,7 @@ static void rtree_pack_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 /* pm_count_keys(sql), then pm_key_count(key): how often each text key occurs in the one column
  * of sql's rows, counted in a hash table and then read back key by key. The cities' partner
  * counts (sql/load.sql): a GROUP BY of the two million ids sorted them, 2.4 s at a million
- * partnerships, against 0.4 s so. */
+ * partnerships, against about 1 s so (PM_LOAD_TIMING). */
 struct key_counts {
     char **keys;
     uint32_t *counts;
